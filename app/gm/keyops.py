@@ -1,0 +1,77 @@
+"""What the document engines need from a key, whoever holds it.
+
+A UKey identity (:mod:`app.token`) and a software key (tests, demo, CA side) both
+satisfy these protocols, so :mod:`app.pdfsign` and :mod:`app.envelope` never know
+which one they are talking to. The split mirrors SKF: the signer receives the
+preprocessed e = SM3(Z||M) (SKF_ECCSignData), and the unwrapper receives an SM2
+ciphertext it imports as a session key (SKF_ImportSessionKey) plus a short SM4-ECB
+block it decrypts with that key, so the session key never leaves a hardware key.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+from app.gm import sm2, sm4
+from app.gm.errors import GMError
+
+if TYPE_CHECKING:
+    from app.gm.x509 import Certificate
+
+
+@runtime_checkable
+class DigestSigner(Protocol):
+    """Holds an SM2 signing key and its certificate."""
+
+    @property
+    def certificate(self) -> Certificate: ...
+
+    def sign_digest(self, e: bytes) -> bytes:
+        """DER SM2 signature (r, s) of the 32-byte e; Z is the caller's job."""
+        ...
+
+
+@runtime_checkable
+class SessionKeyUnwrapper(Protocol):
+    """Holds an SM2 encryption key and its (encryption) certificate."""
+
+    @property
+    def certificate(self) -> Certificate: ...
+
+    def unwrap(self, wrapped_key: sm2.SM2Ciphertext, data: bytes) -> bytes:
+        """SM2-decrypt ``wrapped_key`` to a 16-byte SM4 key K (kept inside a UKey) and
+        return SM4-ECB-decrypt(K, ``data``) without padding; ``data`` is block-aligned
+        and short (at most 64 bytes)."""
+        ...
+
+
+def _check_unwrap_input(wrapped_key: sm2.SM2Ciphertext, data: bytes) -> None:
+    if len(wrapped_key.c2) != sm4.KEY_SIZE:
+        raise GMError("被封装的会话密钥长度不是 16 字节。", "The wrapped session key is not 16 bytes.")
+    if not data or len(data) % sm4.BLOCK_SIZE or len(data) > 64:
+        raise GMError("待解封数据长度不正确。", "The data to unwrap has the wrong length.", length=len(data))
+
+
+@dataclass(frozen=True)
+class SoftwareSigner:
+    """A :class:`DigestSigner` over a software key (demo PKI, tests)."""
+
+    certificate: Certificate
+    key: sm2.PrivateKey
+
+    def sign_digest(self, e: bytes) -> bytes:
+        return sm2.sign_digest(self.key, e)
+
+
+@dataclass(frozen=True)
+class SoftwareUnwrapper:
+    """A :class:`SessionKeyUnwrapper` over a software key (emergency keys, tests)."""
+
+    certificate: Certificate
+    key: sm2.PrivateKey
+
+    def unwrap(self, wrapped_key: sm2.SM2Ciphertext, data: bytes) -> bytes:
+        _check_unwrap_input(wrapped_key, data)
+        session_key = sm2.decrypt_parts(self.key, wrapped_key)
+        return sm4.ecb_decrypt(session_key, data)

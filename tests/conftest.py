@@ -1,0 +1,20 @@
+"""Suite-wide settings: headless Qt, predictable language, no user config leaking in."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.pop("BIDSEAL_LANG", None)
+os.environ.pop("BIDSEAL_SM2_BACKEND", None)
+
+
+@pytest.fixture(scope="session")
+def openssl_bin() -> str:
+    """The OpenSSL 3 command line, our independent SM2/SM3/SM4 implementation."""
+    path = shutil.which("openssl")
+    assert path, "openssl command line is required for interop tests (apt install openssl)"
+    return path
