@@ -1,0 +1,96 @@
+"""The layered design, checked on the source: imports point downwards only.
+
+- nothing below ``app/ui`` imports Qt;
+- ``app/token`` is the only package that loads SKF (cffi/ctypes on an SKF library);
+- ``app/gm`` is pure: no files, sockets, subprocesses, devices or Qt.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+APP = Path(__file__).resolve().parents[1] / "app"
+
+LAYER_ORDER = ["gm", "token", "pdfsign", "envelope", "helper", "hub", "cli", "ui"]
+# What each package may import from app.* (besides itself, app.errors and app.__init__).
+ALLOWED = {
+    "gm": set(),
+    "token": {"gm"},
+    "pdfsign": {"gm", "token"},
+    "envelope": {"gm", "token"},
+    "helper": {"gm", "token", "pdfsign", "envelope"},
+    "hub": {"gm", "token", "pdfsign", "envelope"},
+    "cli": {"gm", "token", "pdfsign", "envelope", "helper", "hub", "ui"},  # bare `bidseal` opens the GUI
+    "ui": {"gm", "token", "pdfsign", "envelope", "helper", "hub", "cli"},
+}
+
+
+def _imports(path: Path) -> list[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names += [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.append(node.module)
+    return names
+
+
+def _package_files(pkg: str) -> list[Path]:
+    root = APP / pkg
+    return sorted(root.rglob("*.py")) if root.is_dir() else []
+
+
+def test_layers_exist() -> None:
+    assert _package_files("gm"), "app/gm must exist"
+
+
+def test_imports_point_downwards() -> None:
+    problems = []
+    for pkg, allowed in ALLOWED.items():
+        for f in _package_files(pkg):
+            for name in _imports(f):
+                parts = name.split(".")
+                if parts[0] != "app" or len(parts) < 2 or parts[1] in {pkg, "errors", "__init__"}:
+                    continue
+                if parts[1] not in allowed:
+                    problems.append(f"{f.relative_to(APP)} imports {name}")
+    assert not problems, "\n".join(problems)
+
+
+def test_nothing_below_ui_imports_qt() -> None:
+    bad = [
+        f"{f.relative_to(APP)}: {name}"
+        for f in APP.rglob("*.py")
+        if "ui" not in f.relative_to(APP).parts[:1]
+        for name in _imports(f)
+        if name.split(".")[0] in {"PySide6", "PyQt5", "PyQt6", "shiboken6"}
+    ]
+    assert not bad, "\n".join(bad)
+
+
+def test_only_token_knows_skf() -> None:
+    bad = []
+    for f in APP.rglob("*.py"):
+        rel = f.relative_to(APP)
+        if rel.parts[0] == "token":
+            continue
+        text = f.read_text(encoding="utf-8")
+        if "skf.h" in text or "SKF_EnumDev" in text or "SKF_ConnectDev" in text:
+            bad.append(str(rel))
+    assert not bad, "SKF bindings outside app/token: " + ", ".join(bad)
+
+
+def test_gm_does_no_io() -> None:
+    forbidden_modules = {"socket", "subprocess", "requests", "urllib", "http", "shutil", "tempfile", "pathlib"}
+    bad = []
+    for f in _package_files("gm"):
+        tree = ast.parse(f.read_text(encoding="utf-8"))
+        for name in _imports(f):
+            if name.split(".")[0] in forbidden_modules:
+                bad.append(f"{f.name} imports {name}")
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in {"open", "print"}:
+                bad.append(f"{f.name}:{node.lineno} calls {node.func.id}()")
+    assert not bad, "\n".join(bad)
