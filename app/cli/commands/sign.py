@@ -1,0 +1,267 @@
+"""``bidseal sign``: seal a bid PDF (or a folder of them) with the UKey's SM2 key.
+
+::
+
+    bidseal sign bid.pdf -o bid-sealed.pdf --keyword 投标人（盖章） [--occurrence 1|all]
+    bidseal sign bid.pdf -o out.pdf --page 3 --rect 300,600,420,720 --seal legal
+    bidseal sign bid.pdf -o out.pdf --cross-page [1-3,5]
+    bidseal sign --batch in/ -o out/ --keyword 投标人（盖章） --cross-page
+
+Coordinates are points (1/72 in) on the page as a viewer shows it (top-left
+origin, rotation and crop applied); pages are numbered from 1. The PIN is read
+once (no echo; ``--pin-stdin`` for automation) and one UKey session signs every
+seal and every file. ``--soft-key``/``--cert`` use a software key instead of a
+UKey: for tests and demos only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from app.cli.common import EXIT_ERROR, EXIT_OK, lang, print_error, print_json, read_pin, wipe
+from app.errors import BidSealError
+from app.pdfsign.errors import PdfSignError
+
+_DEFAULT_SEAL = "company"
+
+
+class SignUsageError(BidSealError):
+    code = "ERR_USAGE"
+
+
+def _t(zh: str, en: str) -> str:
+    return en if lang() == "en" else zh
+
+
+def register(subparsers: Any) -> None:
+    p = subparsers.add_parser(
+        "sign", help="PDF 签章（公章、法人章、骑缝章）/ seal a PDF (company, legal-rep, cross-page seals)",
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("input", nargs="?", metavar="IN.pdf", help="要签章的 PDF / the PDF to seal")
+    p.add_argument("--batch", metavar="IN_DIR", help="批量签章该文件夹中的所有 PDF / seal every PDF of a folder")
+    p.add_argument("-o", "--output", required=True, metavar="OUT",
+                   help="输出文件（批量时为输出文件夹）/ output file (a folder with --batch)")
+    p.add_argument("--suffix", default="",
+                   help="批量输出文件名后缀，如 -signed / file-name suffix for --batch outputs")
+    where = p.add_argument_group("位置 / placement")
+    where.add_argument("--page", type=int, metavar="N", help="页码（从 1 开始）/ page number (from 1)")
+    where.add_argument("--rect", metavar="X0,Y0,X1,Y1", help="印章矩形（pt，左上角为原点）/ seal rectangle (pt)")
+    where.add_argument("--keyword", metavar="TEXT", help="按关键字定位，如 投标人（盖章）/ place on a keyword")
+    where.add_argument("--occurrence", default="1", metavar="K|all",
+                       help="第几处关键字（默认 1；all 为全部）/ which occurrence (default 1, or all)")
+    where.add_argument("--size-mm", type=float, default=None,
+                       help="印章尺寸（毫米，默认公章 42、骑缝章 40）/ seal size in mm")
+    where.add_argument("--cross-page", nargs="?", const="all", metavar="PAGES",
+                       help="加盖骑缝章（默认全部页，如 1-3,5）/ add a cross-page seal (default: all pages)")
+    where.add_argument("--cross-page-mode", choices=["single", "per-page"], default="single",
+                       help="骑缝章记录方式（默认 single：一个签名）/ one signature (default) or one per page")
+    seal = p.add_argument_group("印章与签名信息 / seal and signature details")
+    seal.add_argument("--seal", metavar="NAME", help="UKey 中的印章（company、legal…）/ seal image on the UKey")
+    seal.add_argument("--seal-image", metavar="PNG", help="使用该图片作为印章 / use this PNG as the seal")
+    seal.add_argument("--reason", help="签章原因 / reason")
+    seal.add_argument("--location", help="签章地点 / location")
+    seal.add_argument("--tsa", metavar="URL", help="RFC 3161 时间戳服务地址（默认不使用）/ time-stamp URL (off)")
+    seal.add_argument("--trust-root", "--trust", dest="trust_root", action="append", default=[], metavar="PEM",
+                      help="验证时信任的根证书（可重复）/ trusted root for the final check (repeatable)")
+    key = p.add_argument_group("密钥 / key")
+    key.add_argument("--lib", metavar="PATH", help="SKF 驱动库路径 / SKF library path (default: auto-detect)")
+    key.add_argument("--device", metavar="NAME", help="设备名 / device name")
+    key.add_argument("--container", metavar="NAME", help="容器名 / container name")
+    key.add_argument("--pin-stdin", action="store_true", help="从标准输入读取口令 / read the PIN from stdin")
+    key.add_argument("--soft-key", metavar="KEY.pem",
+                     help="仅供测试/演示：软件私钥 / TESTING/DEMO ONLY: software SM2 key instead of a UKey")
+    key.add_argument("--cert", metavar="CERT.pem", help="与 --soft-key 配套的签名证书 / certificate for --soft-key")
+    p.add_argument("--json", action="store_true", help="以 JSON 输出结果 / JSON output")
+    p.set_defaults(func=cmd_sign)
+
+
+# -- argument parsing -------------------------------------------------------------------
+def _usage(zh: str, en: str, **details: Any) -> SignUsageError:
+    return SignUsageError(zh, en, details=details)
+
+
+def parse_rect(text: str) -> tuple[float, float, float, float]:
+    try:
+        parts = [float(v) for v in text.replace(" ", "").split(",")]
+    except ValueError:
+        parts = []
+    if len(parts) != 4:
+        raise _usage("--rect 应为 X0,Y0,X1,Y1 四个数。", "--rect must be four numbers X0,Y0,X1,Y1.", rect=text)
+    return parts[0], parts[1], parts[2], parts[3]
+
+
+def parse_pages(text: str | None) -> tuple[int, ...] | None:
+    """``"1-3,5"`` -> (0, 1, 2, 4); ``"all"``/None -> None (every page)."""
+    if text is None or text.strip().lower() in ("", "all"):
+        return None
+    pages: list[int] = []
+    try:
+        for part in text.split(","):
+            part = part.strip()
+            if "-" in part:
+                a, b = (int(v) for v in part.split("-", 1))
+                pages.extend(range(a, b + 1))
+            else:
+                pages.append(int(part))
+    except ValueError:
+        pages = []
+    if not pages or min(pages) < 1:
+        raise _usage("页码范围格式错误，例如 1-3,5。", "Bad page list; use e.g. 1-3,5.", pages=text)
+    return tuple(p - 1 for p in pages)
+
+
+def _seal_requests(args: argparse.Namespace, image: bytes) -> list[Any]:
+    from app.pdfsign import CrossPageMode, CrossPagePlacement, KeywordPlacement, RectPlacement, Seal
+
+    seals = []
+    if args.rect is not None or args.page is not None:
+        if args.rect is None or args.page is None:
+            raise _usage("--page 与 --rect 需同时给出。", "--page and --rect go together.")
+        if args.keyword:
+            raise _usage("--rect 与 --keyword 只能选一个。", "Use either --rect or --keyword, not both.")
+        seals.append(Seal(RectPlacement(args.page - 1, parse_rect(args.rect)), image,
+                          reason=args.reason, location=args.location))
+    elif args.keyword:
+        occ = args.occurrence.strip().lower()
+        if occ == "all":
+            occurrence = None
+        else:
+            try:
+                occurrence = int(occ)
+            except ValueError:
+                raise _usage("--occurrence 应为正整数或 all。", "--occurrence must be a number or all.") from None
+        kw = KeywordPlacement(args.keyword, occurrence=occurrence,
+                              **({"size_mm": args.size_mm} if args.size_mm else {}))
+        seals.append(Seal(kw, image, reason=args.reason, location=args.location))
+    if args.cross_page is not None:
+        mode = CrossPageMode.PER_PAGE if args.cross_page_mode == "per-page" else CrossPageMode.SINGLE_SIGNATURE
+        cp = CrossPagePlacement(pages=parse_pages(args.cross_page), mode=mode,
+                                **({"size_mm": args.size_mm} if args.size_mm and not seals else {}))
+        seals.append(Seal(cp, image, reason=args.reason or "骑缝章", location=args.location))
+    if not seals:
+        raise _usage("请指定印章位置：--page/--rect、--keyword 或 --cross-page。",
+                     "Say where to seal: --page/--rect, --keyword or --cross-page.")
+    return seals
+
+
+# -- key selection ------------------------------------------------------------------------
+@contextlib.contextmanager
+def _signer(args: argparse.Namespace) -> Iterator[tuple[Any, dict[str, bytes]]]:
+    """Yield (signer, seal images) for the chosen key; the PIN is read once."""
+    if args.soft_key or args.cert:
+        if not (args.soft_key and args.cert):
+            raise _usage("--soft-key 与 --cert 需同时给出。", "--soft-key and --cert go together.")
+        from app.gm import sm2
+        from app.gm.keyops import SoftwareSigner
+        from app.gm.x509 import Certificate
+
+        print(_t("注意：正在使用软件密钥（仅供测试/演示）。", "NOTE: using a software key (testing/demo only)."),
+              file=sys.stderr)
+        key = sm2.PrivateKey.from_pem(Path(args.soft_key).read_bytes())
+        cert = Certificate.load(Path(args.cert).read_bytes())
+        if key.public_key != cert.public_key:
+            raise _usage("软件私钥与证书不匹配。", "The software key does not match the certificate.")
+        yield SoftwareSigner(cert, key), {}
+        return
+    from app.token import find_identity, open_session
+
+    identity = find_identity(args.lib, args.device, args.container)
+    pin = read_pin(args.pin_stdin)
+    try:
+        with open_session(identity, pin) as session:
+            wipe(pin)
+            yield session.signer, dict(identity.seals)
+    finally:
+        wipe(pin)
+
+
+def _seal_image(args: argparse.Namespace, seals: dict[str, bytes]) -> bytes:
+    if args.seal_image:
+        try:
+            return Path(args.seal_image).read_bytes()
+        except OSError as exc:
+            raise _usage("无法读取印章图片。", "Cannot read the seal image.", file=args.seal_image) from exc
+    name = args.seal or _DEFAULT_SEAL
+    if name in seals:
+        return seals[name]
+    if seals or args.seal:
+        raise _usage(
+            f"UKey 中没有名为“{name}”的印章（现有：{', '.join(sorted(seals)) or '无'}）。",
+            f"The UKey has no seal named '{name}' (available: {', '.join(sorted(seals)) or 'none'}).",
+            seal=name,
+        )
+    raise _usage("没有印章图片：请用 --seal-image 指定 PNG。", "No seal image: pass a PNG with --seal-image.")
+
+
+# -- the command ----------------------------------------------------------------------------
+def _progress(args: argparse.Namespace) -> Any:
+    if args.json or not sys.stderr.isatty():
+        return None
+    last = [""]
+
+    def show(fraction: float, stage: str) -> None:
+        line = f"\r{_t('签章中', 'Sealing')}: {int(fraction * 100):3d}% {stage[:50]:<50}"
+        if line != last[0]:
+            last[0] = line
+            print(line, end="\n" if fraction >= 1 else "", file=sys.stderr, flush=True)
+
+    return show
+
+
+def _options(args: argparse.Namespace) -> Any:
+    from app.gm.x509 import Certificate
+    from app.pdfsign import SealOptions
+
+    roots: list[Certificate] = []
+    for path in args.trust_root:
+        roots.extend(Certificate.load_all(Path(path).read_bytes()))
+    return SealOptions(timestamp_url=args.tsa, trust_roots=tuple(roots))
+
+
+def cmd_sign(args: argparse.Namespace) -> int:
+    from app.pdfsign import plan_batch, seal_batch, seal_pdf
+
+    if bool(args.batch) == bool(args.input):
+        raise _usage("请给出一个输入 PDF，或用 --batch 指定文件夹。", "Give one input PDF, or a folder with --batch.")
+    options = _options(args)
+    items = plan_batch(args.batch, args.output, suffix=args.suffix) if args.batch else None
+    if items is not None and not items:
+        raise _usage("输入文件夹中没有 PDF。", "The input folder has no PDF files.", folder=args.batch)
+    with _signer(args) as (signer, seal_images):
+        seals = _seal_requests(args, _seal_image(args, seal_images))
+        if items is None:
+            result = seal_pdf(args.input, args.output, signer, seals, options=options, progress=_progress(args))
+            if args.json:
+                print_json({"ok": True, "output": str(result.output_path),
+                            "seals": [s.summary() for s in result.seals], "signer": result.signer})
+            else:
+                print(_t(f"已签章并验证：{result.output_path}", f"Sealed and verified: {result.output_path}"))
+                for s in result.seals:
+                    print(f"  {s.summary()}")
+            return EXIT_OK
+        Path(args.output).mkdir(parents=True, exist_ok=True)
+        summary = seal_batch(items, signer, seals, options=options, progress=_progress(args))
+    if args.json:
+        print_json(summary.to_dict())
+    else:
+        for o in summary.outcomes:
+            if o.ok and o.result is not None:
+                print(_t(f"成功 {o.item.input_path} -> {o.item.output_path}",
+                         f"OK   {o.item.input_path} -> {o.item.output_path}"))
+                for s in o.result.seals:
+                    print(f"  {s.summary()}")
+            elif o.error is not None:
+                print(_t(f"失败 {o.item.input_path}", f"FAIL {o.item.input_path}"))
+                print_error(o.error, sys.stdout)
+        print(_t(f"共 {len(summary.outcomes)} 个文件：成功 {len(summary.succeeded)}，失败 {len(summary.failed)}。",
+                 f"{len(summary.outcomes)} files: {len(summary.succeeded)} sealed, {len(summary.failed)} failed."))
+    return EXIT_OK if summary.all_ok else EXIT_ERROR
+
+
+__all__ = ["PdfSignError", "SignUsageError", "cmd_sign", "parse_pages", "parse_rect", "register"]

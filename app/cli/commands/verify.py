@@ -1,0 +1,103 @@
+"""``bidseal verify FILE.pdf``: check every signature of a PDF.
+
+Exit codes: 0 only when every signature is valid (trusted) and nothing
+disallowed changed after signing; 1 when something is invalid, untrusted,
+modified, or the file has no signatures; 2 on usage or I/O errors (missing file,
+not a PDF, unreadable trust root).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from app.cli.common import EXIT_NEGATIVE, EXIT_OK, ProgressPrinter, lang, print_json
+from app.errors import BidSealError
+from app.gm.errors import GMError
+from app.gm.x509 import Certificate, Crl
+
+
+class VerifyCliError(BidSealError):
+    code = "ERR_IO"
+
+
+def register(subparsers: Any) -> None:
+    p = subparsers.add_parser(
+        "verify",
+        help="验证 PDF 中的全部签名 / verify every signature in a PDF",
+        description="验证 PDF 中的全部签名（SM2/SM3），检查签名后是否被修改。"
+                    " / Verify every SM2/SM3 signature in a PDF and whether it was modified after signing.",
+    )
+    p.add_argument("file", type=Path, help="PDF 文件 / PDF file")
+    p.add_argument("--json", action="store_true", help="以 JSON 输出 / JSON output")
+    p.add_argument("--trust", action="append", default=[], type=Path, metavar="ROOT.pem",
+                   help="受信任的根证书（可多次指定）/ trusted root certificate (repeatable)")
+    p.add_argument("--crl", action="append", default=[], type=Path, metavar="CRL.pem",
+                   help="证书吊销列表（可多次指定）/ certificate revocation list (repeatable)")
+    p.add_argument("--lang", choices=("zh", "en"), default=None,
+                   help="输出语言，默认中文 / output language (default zh, or BIDSEAL_LANG)")
+    p.set_defaults(func=cmd_verify)
+
+
+def _read(path: Path, what_zh: str, what_en: str) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise VerifyCliError(
+            f"无法读取{what_zh}：{path}（{exc.strerror or exc}）。",
+            f"Cannot read the {what_en} {path} ({exc.strerror or exc}).",
+            details={"path": str(path)},
+        ) from exc
+
+
+def _load_roots(paths: list[Path]) -> list[Certificate]:
+    out: list[Certificate] = []
+    for path in paths:
+        try:
+            certs = Certificate.load_all(_read(path, "信任根证书", "trust root"))
+        except GMError as exc:
+            raise VerifyCliError(
+                f"信任根证书无法解析：{path}。", f"The trust root {path} cannot be parsed.",
+                details={"path": str(path), "reason": exc.en},
+            ) from exc
+        if not certs:
+            raise VerifyCliError(f"文件中没有证书：{path}。", f"No certificate in {path}.",
+                                 details={"path": str(path)})
+        out.extend(certs)
+    return out
+
+
+def _load_crls(paths: list[Path]) -> list[Crl]:
+    out: list[Crl] = []
+    for path in paths:
+        try:
+            out.append(Crl.load(_read(path, "吊销列表", "CRL")))
+        except GMError as exc:
+            raise VerifyCliError(
+                f"吊销列表无法解析：{path}。", f"The CRL {path} cannot be parsed.",
+                details={"path": str(path), "reason": exc.en},
+            ) from exc
+    return out
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from app.pdfsign.verify import verify_pdf
+
+    language = args.lang or lang()
+    roots = _load_roots(args.trust)
+    crls = _load_crls(args.crl)
+    if not args.file.is_file():
+        raise VerifyCliError(f"文件不存在：{args.file}。", f"No such file: {args.file}.",
+                             details={"path": str(args.file)})
+    progress = None if args.json else ProgressPrinter("验证 / Verifying")
+    report = verify_pdf(args.file, trust_roots=roots, crls=crls, progress=progress)
+    if args.json:
+        print_json(report.to_dict())
+    else:
+        print(report.to_text(language))
+        if not report.signatures:
+            print("此 PDF 没有签名。 / This PDF has no signatures." if language != "en"
+                  else "This PDF has no signatures.", file=sys.stderr)
+    return EXIT_OK if report.all_valid else EXIT_NEGATIVE

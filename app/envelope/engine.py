@@ -1,0 +1,536 @@
+"""The three entry points: :func:`encrypt_file`, :func:`decrypt_file`, :func:`read_info`.
+
+Plain functions, safe to run off the UI thread: no printing, no global state, no Qt.
+Progress is reported through ``progress(done, total)`` (plaintext bytes), and a
+``cancel`` token (anything with ``is_set()``, e.g. :class:`CancelToken` or a
+``threading.Event``) is checked before every chunk.
+
+Output discipline (architecture.md "Rules"):
+
+* the input is only read; the output is written to a hidden temporary file in the
+  target folder (``.bidseal-*.part``, mode 0600) and renamed into place only after
+  the last record and, on decryption, the plaintext SM3 in the trailer verified;
+* on ANY failure (integrity, truncation, wrong key, cancellation, a token error such
+  as ``DeviceRemoved``, a full disk, Ctrl-C) the temporary file is removed;
+* a chunk's plaintext is written (to the temporary file) only after its GCM tag
+  verified.
+
+Speed: one pass, constant memory (a few chunk-sized buffers reused with
+``update_into``). SM4-GCM runs on the calling thread; SM3 of the plaintext (and, on
+decryption, the write) runs on one worker thread. OpenSSL releases the GIL in both,
+so on two cores hashing is hidden behind the cipher (measured: SM4-GCM alone
+128 MiB/s, SM3 353 MiB/s, GCM with SM3 in a thread 133 MiB/s, sequential 94 MiB/s).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hmac
+import os
+import secrets
+import tempfile
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any, Protocol
+
+from app.envelope import format as fmt
+from app.envelope.errors import (
+    EnvelopeCancelled,
+    EnvelopeError,
+    EnvelopeIntegrityError,
+    EnvelopeIOError,
+)
+from app.envelope.info import EnvelopeInfo
+from app.envelope.recipients import check_recipient, find_matches, make_entry, open_entry
+from app.gm import sm4
+from app.gm.errors import GMError
+from app.gm.keyops import SessionKeyUnwrapper
+from app.gm.sm3 import SM3
+from app.gm.x509 import Certificate
+
+Progress = Callable[[int, int], None]
+StrPath = str | os.PathLike[str]
+
+
+class Cancellable(Protocol):
+    def is_set(self) -> bool: ...
+
+
+class CancelToken:
+    """Set from any thread (``cancel()``) to stop an operation at the next chunk."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+
+    def cancel(self) -> None:
+        self._event.set()
+
+    def is_set(self) -> bool:
+        return self._event.is_set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._event.is_set()
+
+
+# -- helpers ---------------------------------------------------------------------------
+
+
+def _check_cancel(cancel: Cancellable | None) -> None:
+    if cancel is not None and cancel.is_set():
+        raise EnvelopeCancelled("操作已取消，未留下输出文件。",
+                                "The operation was cancelled; no output file was left.")
+
+
+def _io_error(exc: OSError, path: StrPath, what: str) -> EnvelopeIOError:
+    zh_what, en_what = {"read": ("读取", "read"), "write": ("写入", "write")}[what]
+    return EnvelopeIOError(
+        f"无法{zh_what}文件 {os.fspath(path)}：{exc.strerror or exc}。",
+        f"Cannot {en_what} file {os.fspath(path)}: {exc.strerror or exc}.",
+        path=os.fspath(path), errno=exc.errno,
+    )
+
+
+def _read_exact(f: IO[bytes], view: memoryview) -> int:
+    """Fill ``view`` from ``f``; returns how many bytes were read (short only at EOF)."""
+    got = 0
+    n = len(view)
+    while got < n:
+        k = f.readinto(view[got:])  # type: ignore[attr-defined]
+        if not k:
+            break
+        got += k
+    return got
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve() or (b.exists() and os.path.samefile(a, b))
+    except OSError:
+        return False
+
+
+class _Output:
+    """A temporary file next to ``dst``; :meth:`commit` renames it into place, :meth:`discard`
+    removes it. Never leaves a partial ``dst``."""
+
+    def __init__(self, dst: Path) -> None:
+        self.dst = dst
+        folder = dst.parent if str(dst.parent) else Path(".")
+        try:
+            fd, name = tempfile.mkstemp(prefix=".bidseal-", suffix=".part", dir=folder)
+        except OSError as exc:
+            raise _io_error(exc, dst, "write") from exc
+        self.path = Path(name)
+        self.file: IO[bytes] = os.fdopen(fd, "wb", buffering=0)
+
+    def commit(self, fsync: bool) -> None:
+        try:
+            if fsync:
+                os.fsync(self.file.fileno())
+            self.file.close()
+            os.replace(self.path, self.dst)
+        except OSError as exc:
+            self.discard()
+            raise _io_error(exc, self.dst, "write") from exc
+
+    def discard(self) -> None:
+        with contextlib.suppress(OSError):
+            self.file.close()
+        with contextlib.suppress(OSError):
+            self.path.unlink()
+
+
+class _Worker:
+    """One background thread running jobs in submission order (SM3, writes)."""
+
+    def __init__(self) -> None:
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="bidseal-envelope")
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> Future[Any]:
+        return self._pool.submit(fn, *args)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _wait(fut: Future[Any] | None, dst: StrPath) -> None:
+    if fut is None:
+        return
+    try:
+        fut.result()
+    except OSError as exc:
+        raise _io_error(exc, dst, "write") from exc
+
+
+# -- encryption ------------------------------------------------------------------------
+
+
+def encrypt_file(
+    src: StrPath,
+    dst: StrPath,
+    recipients: Sequence[Certificate],
+    *,
+    project_id: str | None = None,
+    unit_code: str | None = None,
+    chunk_size: int = fmt.DEFAULT_CHUNK_SIZE,
+    file_name: str | None = None,
+    progress: Progress | None = None,
+    cancel: Cancellable | None = None,
+    fsync: bool = True,
+    now: datetime | None = None,
+) -> EnvelopeInfo:
+    """Encrypt ``src`` to every certificate in ``recipients`` into the envelope ``dst``.
+
+    Each certificate must be a valid SM2 encryption certificate (see
+    :func:`app.envelope.recipients.check_recipient`); duplicates are merged. Returns
+    the (authenticated) :class:`EnvelopeInfo`, including the plaintext SM3.
+    """
+    src_p, dst_p = Path(src), Path(dst)
+    if not recipients:
+        raise EnvelopeError("至少需要一个接收者证书（--to）。",
+                            "At least one recipient certificate is needed (--to).")
+    if not fmt.MIN_CHUNK_SIZE <= chunk_size <= fmt.MAX_CHUNK_SIZE:
+        raise EnvelopeError(
+            f"分块大小必须在 {fmt.MIN_CHUNK_SIZE} 到 {fmt.MAX_CHUNK_SIZE} 字节之间。",
+            f"The chunk size must be between {fmt.MIN_CHUNK_SIZE} and {fmt.MAX_CHUNK_SIZE} bytes.",
+            chunk_size=chunk_size,
+        )
+    now = now or datetime.now(UTC)
+    unique: list[Certificate] = []
+    for cert in recipients:
+        check_recipient(cert, now)
+        if cert not in unique:
+            unique.append(cert)
+    if len(unique) > fmt.MAX_RECIPIENTS:
+        raise EnvelopeError(f"接收者过多（最多 {fmt.MAX_RECIPIENTS} 个）。",
+                            f"Too many recipients (at most {fmt.MAX_RECIPIENTS}).")
+    if _same_file(src_p, dst_p):
+        raise EnvelopeIOError("输出文件不能与输入文件相同。",
+                              "The output file must differ from the input file.",
+                              path=os.fspath(dst_p))
+    _check_cancel(cancel)
+    try:
+        fin = open(src_p, "rb", buffering=0)  # noqa: SIM115 - closed in finally
+    except OSError as exc:
+        raise _io_error(exc, src_p, "read") from exc
+    file_key = bytearray(secrets.token_bytes(fmt.FILE_KEY_SIZE))
+    out: _Output | None = None
+    worker: _Worker | None = None
+    try:
+        try:
+            size = os.fstat(fin.fileno()).st_size
+        except OSError as exc:
+            raise _io_error(exc, src_p, "read") from exc
+        file_id = secrets.token_bytes(fmt.FILE_ID_SIZE)
+        header = fmt.Header(
+            file_id=file_id,
+            chunk_size=chunk_size,
+            plaintext_size=size,
+            file_name=_base_name(file_name or src_p.name),
+            created_at=now,
+            project_id=project_id,
+            unit_code=unit_code,
+            recipients=tuple(make_entry(c, file_key, file_id) for c in unique),
+        )
+        raw = fmt.encode_header(header)
+        header = fmt.parse_header(raw)  # our own output must pass our own parser
+        keys = fmt.derive_keys(file_key, file_id)
+        h = header.header_hash
+        out = _Output(dst_p)
+        worker = _Worker()
+        _write(out, raw + fmt.header_mac(keys, raw), dst_p)
+
+        n = header.chunk_count
+        bufs = [bytearray(chunk_size) for _ in range(2)]
+        pending: list[Future[Any] | None] = [None, None]
+        ct = bytearray(chunk_size + sm4.BLOCK_SIZE)
+        ct_view = memoryview(ct)
+        hasher = SM3()
+        if progress:
+            progress(0, size)
+        done = 0
+        for i in range(n):
+            _check_cancel(cancel)
+            b = i & 1
+            _wait(pending[b], dst_p)
+            length = min(chunk_size, size - done)
+            view = memoryview(bufs[b])[:length]
+            try:
+                got = _read_exact(fin, view)
+            except OSError as exc:
+                raise _io_error(exc, src_p, "read") from exc
+            if got != length:
+                raise _source_changed(src_p)
+            pending[b] = worker.submit(hasher.update, view)
+            kind = fmt.KIND_LAST if i == n - 1 else fmt.KIND_DATA
+            enc = sm4.GCMEncryptStream(keys.payload_key, fmt.nonce(i), fmt.aad(h, i, kind))
+            k = enc.update_into(view, ct) if length else 0
+            tag = enc.finalize()
+            _write(out, ct_view[:k], dst_p)
+            _write(out, tag, dst_p)
+            done += length
+            if progress:
+                progress(done, size)
+        if fin.read(1):
+            raise _source_changed(src_p)
+        for fut in pending:
+            _wait(fut, dst_p)
+        digest = hasher.digest()
+        trailer = sm4.gcm_encrypt(keys.payload_key, fmt.nonce(n), digest,
+                                  fmt.aad(h, n, fmt.KIND_TRAILER))
+        _write(out, trailer, dst_p)
+        _check_cancel(cancel)
+        written = out.file.tell()
+        if written != header.envelope_size:  # pragma: no cover - internal consistency
+            raise EnvelopeError("内部错误：信封长度不符。", "Internal error: envelope size mismatch.")
+        worker.close()
+        worker = None
+        out.commit(fsync)
+        out = None
+        return EnvelopeInfo.from_header(header, authenticated=True, plaintext_sm3=digest.hex())
+    finally:
+        file_key[:] = bytes(len(file_key))
+        if worker is not None:
+            worker.close()
+        if out is not None:
+            out.discard()
+        fin.close()
+
+
+def _base_name(name: str) -> str:
+    name = name.replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(c if ord(c) >= 0x20 else "_" for c in name)[: fmt.MAX_TEXT]
+    return name if name not in ("", ".", "..") else "bid-file"
+
+
+def _source_changed(path: Path) -> EnvelopeIOError:
+    return EnvelopeIOError(
+        f"加密过程中输入文件 {path} 被修改了，请关闭其他正在写入它的程序后重试。",
+        f"The input file {path} changed while it was being encrypted; close any program "
+        "writing to it and try again.",
+        path=os.fspath(path),
+    )
+
+
+def _write(out: _Output, data: bytes | memoryview, dst: Path) -> None:
+    try:
+        out.file.write(data)
+    except OSError as exc:
+        raise _io_error(exc, dst, "write") from exc
+
+
+# -- reading the header ---------------------------------------------------------------
+
+
+def _read_header(f: IO[bytes], path: StrPath) -> fmt.Header:
+    try:
+        pre = f.read(fmt.PREAMBLE_SIZE)
+        length = fmt.read_preamble(pre)
+        der = f.read(length)
+    except OSError as exc:
+        raise _io_error(exc, path, "read") from exc
+    if len(der) != length:
+        raise EnvelopeIntegrityError(
+            "信封文件不完整（文件头被截断），请重新下载或复制。",
+            "The envelope file is incomplete (its header is truncated); download or copy "
+            "it again.",
+            reason="truncated_header",
+        )
+    return fmt.parse_header(pre + der)
+
+
+def read_info(src: StrPath) -> EnvelopeInfo:
+    """Metadata and recipients of the envelope ``src`` (no key needed, not authenticated)."""
+    try:
+        with open(src, "rb") as f:
+            header = _read_header(f, src)
+            actual = os.fstat(f.fileno()).st_size
+    except OSError as exc:
+        raise _io_error(exc, src, "read") from exc
+    info = EnvelopeInfo.from_header(header)
+    if actual != header.envelope_size:
+        _size_mismatch(actual, header.envelope_size)
+    return info
+
+
+def _size_mismatch(actual: int, expected: int) -> None:
+    if actual < expected:
+        raise EnvelopeIntegrityError(
+            "信封文件不完整（被截断），请重新下载或复制。",
+            "The envelope file is incomplete (truncated); download or copy it again.",
+            reason="truncated", expected=expected, actual=actual,
+        )
+    raise EnvelopeIntegrityError(
+        "信封文件末尾多出了数据，文件已被改动。",
+        "The envelope file has extra data at its end; it was altered.",
+        reason="extra_bytes", expected=expected, actual=actual,
+    )
+
+
+def is_envelope(src: StrPath) -> bool:
+    """True when ``src`` starts with the envelope magic (cheap format sniffing)."""
+    try:
+        with open(src, "rb") as f:
+            return f.read(len(fmt.MAGIC)) == fmt.MAGIC
+    except OSError:
+        return False
+
+
+# -- decryption ------------------------------------------------------------------------
+
+
+def _integrity(reason: str, **details: Any) -> EnvelopeIntegrityError:
+    return EnvelopeIntegrityError(
+        "信封完整性校验失败：文件已被篡改、损坏或截断，未输出任何明文。",
+        "Envelope integrity check failed: the file was altered, damaged or truncated; no "
+        "plaintext was released.",
+        reason=reason, **details,
+    )
+
+
+def _decrypt_write(hasher: SM3, view: memoryview, f: IO[bytes]) -> None:
+    hasher.update(view)
+    f.write(view)
+
+
+def decrypt_file(
+    src: StrPath,
+    dst: StrPath,
+    unwrapper_or_unwrappers: SessionKeyUnwrapper | Sequence[SessionKeyUnwrapper],
+    *,
+    progress: Progress | None = None,
+    cancel: Cancellable | None = None,
+    fsync: bool = True,
+) -> EnvelopeInfo:
+    """Decrypt the envelope ``src`` into ``dst`` with one of the offered key(s).
+
+    The recipient entry is found by issuer+serial (or SKI) of each unwrapper's
+    certificate; :class:`NotARecipientError` lists what the file needs and what was
+    offered. ``dst`` appears only when every record and the plaintext SM3 verified.
+    """
+    src_p, dst_p = Path(src), Path(dst)
+    if isinstance(unwrapper_or_unwrappers, Sequence):
+        unwrappers = list(unwrapper_or_unwrappers)
+    else:
+        unwrappers = [unwrapper_or_unwrappers]
+    if not unwrappers:
+        raise EnvelopeError("没有可用于解密的密钥。", "No key was offered for decryption.")
+    if _same_file(src_p, dst_p):
+        raise EnvelopeIOError("输出文件不能与输入文件相同。",
+                              "The output file must differ from the input file.",
+                              path=os.fspath(dst_p))
+    _check_cancel(cancel)
+    try:
+        fin = open(src_p, "rb", buffering=0)  # noqa: SIM115 - closed in finally
+    except OSError as exc:
+        raise _io_error(exc, src_p, "read") from exc
+    out: _Output | None = None
+    worker: _Worker | None = None
+    file_key: bytearray | None = None
+    try:
+        header = _read_header(fin, src_p)
+        try:
+            actual = os.fstat(fin.fileno()).st_size
+        except OSError as exc:
+            raise _io_error(exc, src_p, "read") from exc
+        if actual != header.envelope_size:
+            _size_mismatch(actual, header.envelope_size)
+
+        candidates = find_matches(header, unwrappers)
+        opened_by = -1
+        last_exc: EnvelopeError | None = None
+        for index, unwrapper in candidates:
+            _check_cancel(cancel)
+            try:
+                file_key = open_entry(header, index, unwrapper)
+            except EnvelopeError as exc:  # wrong key for this entry: try the next one
+                last_exc = exc
+                continue
+            opened_by = index
+            break
+        if file_key is None:
+            assert last_exc is not None
+            raise last_exc
+        keys = fmt.derive_keys(file_key, header.file_id)
+        try:
+            mac = fin.read(fmt.HEADER_MAC_SIZE)
+        except OSError as exc:
+            raise _io_error(exc, src_p, "read") from exc
+        if not hmac.compare_digest(mac, fmt.header_mac(keys, header.raw)):
+            raise _integrity("header_mac")
+
+        h = header.header_hash
+        size, chunk, n = header.plaintext_size, header.chunk_size, header.chunk_count
+        rec = bytearray(chunk + fmt.TAG_SIZE)
+        rec_view = memoryview(rec)
+        depth = 3
+        outs = [bytearray(chunk + sm4.BLOCK_SIZE) for _ in range(depth)]
+        pending: list[Future[Any] | None] = [None] * depth
+        hasher = SM3()
+        out = _Output(dst_p)
+        worker = _Worker()
+        if progress:
+            progress(0, size)
+        done = 0
+        for i in range(n):
+            _check_cancel(cancel)
+            length = min(chunk, size - done)
+            view = rec_view[: length + fmt.TAG_SIZE]
+            try:
+                got = _read_exact(fin, view)
+            except OSError as exc:
+                raise _io_error(exc, src_p, "read") from exc
+            if got != len(view):
+                raise _integrity("truncated", chunk=i)
+            b = i % depth
+            _wait(pending[b], dst_p)
+            kind = fmt.KIND_LAST if i == n - 1 else fmt.KIND_DATA
+            try:
+                dec = sm4.GCMDecryptStream(keys.payload_key, fmt.nonce(i),
+                                           bytes(view[length:]), fmt.aad(h, i, kind))
+                k = dec.update_into(view[:length], outs[b]) if length else 0
+                dec.finalize()
+            except GMError as exc:
+                raise _integrity("chunk_tag", chunk=i) from exc
+            pending[b] = worker.submit(_decrypt_write, hasher, memoryview(outs[b])[:k], out.file)
+            done += length
+            if progress:
+                progress(done, size)
+        try:
+            trailer = fin.read(fmt.TRAILER_SIZE)
+            extra = fin.read(1)
+        except OSError as exc:
+            raise _io_error(exc, src_p, "read") from exc
+        if len(trailer) != fmt.TRAILER_SIZE:
+            raise _integrity("truncated_trailer")
+        if extra:
+            raise _integrity("extra_bytes")
+        try:
+            expected = sm4.gcm_decrypt(keys.payload_key, fmt.nonce(n), trailer,
+                                       fmt.aad(h, n, fmt.KIND_TRAILER))
+        except GMError as exc:
+            raise _integrity("trailer_tag") from exc
+        for fut in pending:
+            _wait(fut, dst_p)
+        digest = hasher.digest()
+        if not hmac.compare_digest(digest, expected):
+            raise _integrity("plaintext_sm3")
+        _check_cancel(cancel)
+        worker.close()
+        worker = None
+        out.commit(fsync)
+        out = None
+        return EnvelopeInfo.from_header(header, authenticated=True, plaintext_sm3=digest.hex(),
+                                        opened_by=opened_by)
+    finally:
+        if file_key is not None:
+            file_key[:] = bytes(len(file_key))
+        if worker is not None:
+            worker.close()
+        if out is not None:
+            out.discard()
+        fin.close()

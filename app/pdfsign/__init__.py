@@ -1,0 +1,39 @@
+"""PDF sealing (interface 11): SM2 seals as real PDF signatures, added as incremental updates.
+
+Entry points: :func:`seal_pdf` (one file, any number of seals), :func:`seal_batch`
+(many files, one signer session). Placements: :class:`RectPlacement`,
+:class:`KeywordPlacement`, :class:`CrossPagePlacement`. Verification lives in
+:mod:`app.pdfsign.verify` (``verify_pdf``).
+"""
+
+from app.pdfsign.batch import BatchItem, BatchOutcome, BatchSummary, plan_batch, seal_batch
+from app.pdfsign.placement import (
+    MM,
+    CrossPageMode,
+    CrossPagePlacement,
+    KeywordPlacement,
+    Placement,
+    RectPlacement,
+    Seal,
+)
+from app.pdfsign.signer import CancelToken, SealOptions, SealResult, SignedSeal, seal_pdf
+
+__all__ = [
+    "MM",
+    "BatchItem",
+    "BatchOutcome",
+    "BatchSummary",
+    "CancelToken",
+    "CrossPageMode",
+    "CrossPagePlacement",
+    "KeywordPlacement",
+    "Placement",
+    "RectPlacement",
+    "Seal",
+    "SealOptions",
+    "SealResult",
+    "SignedSeal",
+    "plan_batch",
+    "seal_batch",
+    "seal_pdf",
+]

@@ -1,0 +1,358 @@
+"""Enumeration: libraries -> devices -> applications -> containers -> identities.
+
+Every call goes through a token host (:mod:`app.token.host_client`); handles are
+always closed in ``finally`` blocks. One broken object never hides the others: a
+library that fails to load, a key pulled out mid-scan or a certificate that does
+not parse is recorded as a problem on its level and the scan goes on.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from typing import Any
+
+from app.errors import BidSealError
+from app.gm.errors import GMError
+from app.gm.sm2 import PublicKey
+from app.gm.x509 import Certificate
+from app.token.errors import (
+    CertificateInvalid,
+    CertificateNotFound,
+    FileNotFound,
+    KeyNotFound,
+    NotSupported,
+    StaleHandle,
+    TokenCrashed,
+    TokenError,
+    TokenNotFound,
+    TokenTimeout,
+)
+from app.token.host_client import HostPool, TokenHost, get_pool
+from app.token.identity import PNG_MAGIC, DeviceInfo, Identity, PinInfo, seal_kind
+from app.token.registry import Candidate, candidates
+from app.token.skf_ffi import ADMIN_TYPE, USER_TYPE
+
+PinLike = str | bytes | bytearray
+
+
+def pin_bytes(pin: PinLike) -> bytearray:
+    """A fresh bytearray copy of the PIN (the caller wipes it)."""
+    if isinstance(pin, str):
+        return bytearray(pin.encode("utf-8"))
+    if isinstance(pin, (bytes, bytearray)):
+        return bytearray(pin)
+    raise TypeError("PIN must be str, bytes or bytearray")
+
+
+def wipe(buf: bytearray) -> None:
+    for i in range(len(buf)):
+        buf[i] = 0
+
+
+def close_quietly(host: TokenHost, hid: str | None) -> None:
+    """Close a handle; a dead or restarted host has already dropped it."""
+    if hid is None:
+        return
+    if host.generation is None or not hid.startswith(host.generation + ":"):
+        return
+    with suppress(TokenError):
+        host.call("close", hid)
+
+
+@contextmanager
+def opened(host: TokenHost, op: str, *args: Any) -> Iterator[str]:
+    """``with opened(host, "connect_dev", name) as hdev:`` — closed on exit."""
+    hid = host.call(op, *args)
+    try:
+        yield hid
+    finally:
+        close_quietly(host, hid)
+
+
+@dataclass
+class DeviceReport:
+    library: str
+    name: str
+    info: DeviceInfo | None = None
+    applications: list[str] = field(default_factory=list)
+    identities: list[Identity] = field(default_factory=list)
+    problems: list[BidSealError] = field(default_factory=list)
+    error: BidSealError | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "info": self.info.to_dict() if self.info else None,
+            "applications": self.applications,
+            "identities": [i.summary() for i in self.identities],
+            "problems": [p.to_dict() for p in self.problems],
+            "error": self.error.to_dict() if self.error else None,
+        }
+
+
+@dataclass
+class LibraryReport:
+    candidate: Candidate
+    status: str = "ok"  # "ok" or "error"
+    error: BidSealError | None = None
+    host: dict[str, Any] | None = None
+    devices: list[DeviceReport] = field(default_factory=list)
+
+    @property
+    def path(self) -> str:
+        return self.candidate.path
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            **self.candidate.to_dict(),
+            "status": self.status,
+            "error": self.error.to_dict() if self.error else None,
+            "host": self.host,
+            "devices": [d.to_dict() for d in self.devices],
+        }
+
+
+@dataclass
+class TokenScan:
+    libraries: list[LibraryReport]
+
+    @property
+    def devices(self) -> list[DeviceReport]:
+        return [d for lib in self.libraries for d in lib.devices]
+
+    @property
+    def identities(self) -> list[Identity]:
+        return [i for d in self.devices for i in d.identities]
+
+    @property
+    def problems(self) -> list[BidSealError]:
+        return [p for d in self.devices for p in d.problems]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"libraries": [lib.to_dict() for lib in self.libraries]}
+
+
+def _as_candidates(libraries: Iterable[str | os.PathLike[str] | Candidate] | None) -> list[Candidate]:
+    if libraries is None:
+        return candidates()
+    out = []
+    for lib in libraries:
+        out.append(lib if isinstance(lib, Candidate) else Candidate(os.fspath(lib), "指定 given", "argument"))
+    return out
+
+
+def scan(libraries: Iterable[str | os.PathLike[str] | Candidate] | None = None, *,
+         pool: HostPool | None = None) -> TokenScan:
+    """Try each library (default: :func:`app.token.registry.candidates`) and read every present key."""
+    pool = pool or get_pool()
+    reports = []
+    for cand in _as_candidates(libraries):
+        report = LibraryReport(cand)
+        reports.append(report)
+        try:
+            host = pool.get(cand.path)
+            report.host = host.start()
+            for name in host.call("enum_dev", True):
+                report.devices.append(scan_device(host, name))
+        except BidSealError as exc:
+            report.status = "error"
+            report.error = exc
+    return TokenScan(reports)
+
+
+def scan_device(host: TokenHost, name: str) -> DeviceReport:
+    rep = DeviceReport(host.library, name)
+    try:
+        with opened(host, "connect_dev", name) as hdev:
+            try:
+                rep.info = DeviceInfo.from_dict(name, host.call("get_dev_info", hdev))
+            except (TokenCrashed, TokenTimeout, StaleHandle):
+                raise
+            except BidSealError as exc:  # e.g. a vendor DEVINFO quirk: keep listing
+                rep.problems.append(exc)
+            rep.applications = list(host.call("enum_application", hdev))
+            for app in rep.applications:
+                with opened(host, "open_application", hdev, app) as happ:
+                    seals, seal_warnings = _read_seals(host, happ)
+                    for con in host.call("enum_container", happ):
+                        try:
+                            ident = _read_identity(host, happ, rep, app, con, seals, seal_warnings)
+                        except (CertificateInvalid, GMError) as exc:
+                            rep.problems.append(exc)
+                            continue
+                        if ident is not None:
+                            rep.identities.append(ident)
+    except (TokenCrashed, TokenTimeout):
+        raise
+    except BidSealError as exc:
+        rep.error = exc
+    return rep
+
+
+def _read_seals(host: TokenHost, happ: str) -> tuple[dict[str, bytes], list[str]]:
+    seals: dict[str, bytes] = {}
+    warnings: list[str] = []
+    try:
+        files = host.call("enum_files", happ)
+    except NotSupported:
+        return seals, warnings
+    for f in files:
+        kind = seal_kind(f)
+        if kind is None:
+            continue
+        try:
+            data = host.call("read_file_all", happ, f)
+        except (TokenCrashed, TokenTimeout):
+            raise
+        except BidSealError as exc:
+            warnings.append(f"印章文件 {f} 无法读取 / seal file {f} cannot be read: {exc.en}")
+            continue
+        if not data.startswith(PNG_MAGIC):
+            warnings.append(f"印章文件 {f} 不是 PNG 图片 / seal file {f} is not a PNG image")
+            continue
+        seals[kind] = data
+    return seals, warnings
+
+
+def _export_cert(host: TokenHost, hcon: str, sign: bool) -> bytes | None:
+    try:
+        der = host.call("export_certificate", hcon, sign)
+    except (CertificateNotFound, FileNotFound, KeyNotFound):
+        return None
+    return der or None
+
+
+def _export_pub(host: TokenHost, hcon: str, sign: bool) -> PublicKey | None:
+    try:
+        return PublicKey.from_skf_blob(host.call("export_public_key", hcon, sign))
+    except (TokenCrashed, TokenTimeout, StaleHandle):
+        raise
+    except BidSealError:
+        return None
+
+
+def _parse_cert(der: bytes, rep: DeviceReport, app: str, con: str, sign: bool) -> Certificate:
+    what_zh, what_en = ("签名证书", "signing certificate") if sign else ("加密证书", "encryption certificate")
+    try:
+        cert = Certificate.from_der(der)
+        cert.public_key  # noqa: B018 - must be SM2
+        cert.key_usage  # noqa: B018
+        return cert
+    except GMError as exc:
+        raise CertificateInvalid(
+            f"UKey「{rep.name}」容器「{con}」中的{what_zh}已损坏或格式不受支持，无法使用。请联系 CA 重新下载证书到 UKey。",
+            f"The {what_en} in container '{con}' on key '{rep.name}' is damaged or in an unsupported format "
+            "and cannot be used. Ask your CA to write the certificate to the key again.",
+            library=rep.library, device=rep.name, application=app, container=con, sign_flag=sign,
+            reason=exc.en,
+        ) from exc
+
+
+def _read_identity(host: TokenHost, happ: str, rep: DeviceReport, app: str, con: str,
+                   seals: dict[str, bytes], seal_warnings: list[str]) -> Identity | None:
+    with opened(host, "open_container", happ, con) as hcon:
+        sign_der = _export_cert(host, hcon, True)
+        enc_der = _export_cert(host, hcon, False)
+        if sign_der is None and enc_der is None:
+            return None
+        sign_pub = _export_pub(host, hcon, True)
+        enc_pub = _export_pub(host, hcon, False) if enc_der is not None else None
+    sign_cert = _parse_cert(sign_der, rep, app, con, True) if sign_der is not None else None
+    enc_cert = _parse_cert(enc_der, rep, app, con, False) if enc_der is not None else None
+    warnings = list(seal_warnings)
+    # The key pair in each slot decides: the signing certificate is the one whose public key is
+    # the container's signing key. A vendor tool that imported the certificates with swapped
+    # bSignFlag values is corrected, with a warning.
+    if (sign_cert and enc_cert and sign_pub is not None and enc_cert.public_key == sign_pub
+            and sign_cert.public_key != sign_pub):
+        sign_cert, enc_cert = enc_cert, sign_cert
+        warnings.append("签名证书与加密证书在 UKey 中位置颠倒，已按密钥自动纠正 / the signing and encryption "
+                        "certificates were stored in each other's slot; corrected by matching the keys")
+    if sign_cert is not None and sign_pub is not None and sign_cert.public_key != sign_pub:
+        warnings.append("签名证书与 UKey 中的签名密钥不匹配 / the signing certificate does not match the key's "
+                        "signing key")
+    if enc_cert is not None and enc_pub is not None and enc_cert.public_key != enc_pub:
+        warnings.append("加密证书与 UKey 中的加密密钥不匹配 / the encryption certificate does not match the "
+                        "key's encryption key")
+    if sign_cert is not None and not sign_cert.is_signing_cert:
+        warnings.append("签名位置的证书没有数字签名用途 / the certificate in the signing slot lacks the "
+                        "digitalSignature key usage")
+    if enc_cert is not None and not enc_cert.is_encryption_cert:
+        warnings.append("加密位置的证书没有加密用途 / the certificate in the encryption slot lacks an "
+                        "encipherment key usage")
+    return Identity(library=host.library, device=rep.name, application=app, container=con,
+                    sign_certificate=sign_cert, enc_certificate=enc_cert, seals=seals, device_info=rep.info,
+                    warnings=tuple(warnings))
+
+
+def list_identities(libraries: Iterable[str | os.PathLike[str] | Candidate] | None = None, *,
+                    pool: HostPool | None = None) -> list[Identity]:
+    return scan(libraries, pool=pool).identities
+
+
+def find_identity(library: str | os.PathLike[str] | None = None, device: str | None = None,
+                  container: str | None = None, *, application: str | None = None,
+                  pool: HostPool | None = None) -> Identity:
+    """The identity matching the selection (the first one when several match)."""
+    result = scan([library] if library is not None else None, pool=pool)
+    for ident in result.identities:
+        if device is not None and ident.device != device:
+            continue
+        if container is not None and ident.container != container:
+            continue
+        if application is not None and ident.application != application:
+            continue
+        return ident
+    errors = [lib.error for lib in result.libraries if lib.error is not None]
+    if library is not None and errors:
+        raise errors[0]
+    sel = ", ".join(f"{k}={v}" for k, v in (("device", device), ("container", container)) if v)
+    raise TokenNotFound(
+        "没有找到可用的 UKey 证书。请插入 UKey，并确认已安装 CA 提供的驱动。" + (f"（选择条件：{sel}）" if sel else ""),
+        "No usable UKey certificate found. Insert your UKey and check that its driver from the CA is installed."
+        + (f" (selection: {sel})" if sel else ""),
+        libraries=len(result.libraries), devices=len(result.devices), problems=len(result.problems),
+    )
+
+
+# -------------------------------------------------------------------- PIN management
+
+
+@contextmanager
+def _application(identity: Identity, pool: HostPool | None) -> Iterator[tuple[TokenHost, str]]:
+    host = (pool or get_pool()).get(identity.library, identity.device)
+    with opened(host, "connect_dev", identity.device) as hdev, \
+            opened(host, "open_application", hdev, identity.application) as happ:
+        yield host, happ
+
+
+def pin_info(identity: Identity, *, admin: bool = False, pool: HostPool | None = None) -> PinInfo:
+    """Retry counters of the user PIN (or the admin PIN)."""
+    with _application(identity, pool) as (host, happ):
+        mx, rem, dflt = host.call("get_pin_info", happ, ADMIN_TYPE if admin else USER_TYPE)
+    return PinInfo(int(mx), int(rem), bool(dflt))
+
+
+def change_pin(identity: Identity, old_pin: PinLike, new_pin: PinLike, *, pool: HostPool | None = None) -> None:
+    """Change the user PIN (wrong old PIN -> PinIncorrect with retries left)."""
+    old, new = pin_bytes(old_pin), pin_bytes(new_pin)
+    try:
+        with _application(identity, pool) as (host, happ):
+            host.call("change_pin", happ, USER_TYPE, old, new)
+    finally:
+        wipe(old)
+        wipe(new)
+
+
+def unblock(identity: Identity, admin_pin: PinLike, new_user_pin: PinLike, *, pool: HostPool | None = None) -> None:
+    """Unlock a locked user PIN with the admin PIN and set a new user PIN."""
+    adm, new = pin_bytes(admin_pin), pin_bytes(new_user_pin)
+    try:
+        with _application(identity, pool) as (host, happ):
+            host.call("unblock_pin", happ, adm, new)
+    finally:
+        wipe(adm)
+        wipe(new)

@@ -1,0 +1,162 @@
+"""Where SKF libraries are looked for, in order, each with the reason it is tried.
+
+1. ``BIDSEAL_SKF_LIB`` (``os.pathsep``-separated paths): when set, only these.
+2. User-configured paths: ``token.libraries`` in the JSON config file
+   (``platformdirs.user_config_dir("bidseal")/config.json``, or ``BIDSEAL_CONFIG``).
+3. Known vendor libraries (GM/T 0016 deployments, standards.md §1.8) that exist
+   on this machine.
+4. The embedded virtual key ``libsoftskf`` (``BIDSEAL_SOFTSKF_LIB`` or the
+   repository build ``native/softskf/build/``) when nothing else was found, when
+   ``BIDSEAL_SOFTSKF_LIB`` is set, or when the config says ``"softskf": true``.
+
+Config example::
+
+    {"token": {"libraries": ["C:/Program Files/XXCA/skf.dll"], "softskf": false,
+               "host_python": "C:/Python311-32/python.exe", "timeout": 30}}
+
+Only reading happens here; the settings UI writes the file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+_REPO_ROOT = Path(__file__).resolve().parent.parent.parent
+
+#: Vendor library file names per platform (standards.md §1.8).
+VENDOR_LIBRARIES: dict[str, list[tuple[str, str]]] = {
+    "win32": [
+        ("mtoken_gm3000.dll", "龙脉 Longmai GM3000"),
+        ("ShuttleCsp11_3000GM.dll", "飞天 Feitian ePass3000GM"),
+        ("SKF_APP_HD.dll", "Epoint 列表 / Epoint list"),
+        ("SKF_APP_HSIC.dll", "Epoint 列表 / Epoint list"),
+        ("SKF_HT_NMG.dll", "Epoint 列表 / Epoint list"),
+        ("SKF_LG_NMG.dll", "Epoint 列表 / Epoint list"),
+        ("SNCA_3000GM_xd.dll", "Epoint 列表 / Epoint list"),
+        ("SmartCTCAPI.dll", "Epoint 列表 / Epoint list"),
+        ("EsSZCACspV2.dll", "Epoint 列表 / Epoint list"),
+        ("ePass3K3GM_for_guocai.dll", "Epoint 列表 / Epoint list"),
+        ("gm3k_for_bjca.dll", "Epoint 列表 / Epoint list"),
+        ("USK2185_GM.dll", "Epoint 列表 / Epoint list"),
+        ("SKFAPI30373.dll", "SKFAPI30373"),
+        ("SKF_ukey_x86_64_1.7.22.0117.dll", "SKF_ukey"),
+        ("SKF_ukey_i686_1.7.22.0117.dll", "SKF_ukey"),
+        ("skf.dll", "通用 generic"),
+    ],
+    "linux": [
+        ("libgm3000.1.0.so", "龙脉 Longmai GM3000"),
+        ("libes_3000gm.so.1.0.0", "飞天 Feitian ePass3000GM"),
+        ("libskf.so", "通用 generic"),
+    ],
+    "darwin": [
+        ("libgm3000.1.0.dylib", "龙脉 Longmai GM3000"),
+        ("libes_3000gm.dylib", "飞天 Feitian ePass3000GM"),
+        ("libskf.dylib", "通用 generic"),
+    ],
+}
+
+
+@dataclass(frozen=True)
+class Candidate:
+    path: str
+    reason: str
+    source: str  # "env", "config", "vendor", "embedded"
+
+    def to_dict(self) -> dict[str, str]:
+        return {"path": self.path, "reason": self.reason, "source": self.source}
+
+
+def _platform() -> str:
+    if sys.platform == "win32":
+        return "win32"
+    if sys.platform == "darwin":
+        return "darwin"
+    return "linux"
+
+
+def config_path() -> Path:
+    env = os.environ.get("BIDSEAL_CONFIG")
+    if env:
+        return Path(env)
+    import platformdirs
+
+    return Path(platformdirs.user_config_dir("bidseal")) / "config.json"
+
+
+def load_config(path: str | os.PathLike[str] | None = None) -> dict[str, Any]:
+    """The ``token`` section of the config file ({} when absent or unreadable)."""
+    p = Path(path) if path is not None else config_path()
+    try:
+        data = json.loads(p.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    section = data.get("token") if isinstance(data, dict) else None
+    return section if isinstance(section, dict) else {}
+
+
+def search_dirs() -> list[Path]:
+    plat = _platform()
+    if plat == "win32":
+        root = Path(os.environ.get("SYSTEMROOT", r"C:\Windows"))
+        dirs = [root / "System32", root / "SysWOW64"]
+        for env in ("ProgramFiles", "ProgramFiles(x86)"):
+            if os.environ.get(env):
+                dirs.append(Path(os.environ[env]))
+        return dirs
+    dirs = [Path(p) for p in ("/usr/lib", "/usr/local/lib", "/usr/lib64", "/lib", "/opt/lib")]
+    if plat == "linux":
+        dirs += [Path("/usr/lib/x86_64-linux-gnu"), Path("/usr/lib/aarch64-linux-gnu"), Path("/usr/lib/loongarch64-linux-gnu")]
+    else:
+        dirs += [Path("/usr/local/lib"), Path("/Library/Frameworks")]
+    return dirs
+
+
+def softskf_path() -> Path:
+    env = os.environ.get("BIDSEAL_SOFTSKF_LIB")
+    if env:
+        return Path(env)
+    name = {"win32": "softskf.dll", "darwin": "libsoftskf.dylib"}.get(_platform(), "libsoftskf.so")
+    shipped = Path(__file__).resolve().parent / "lib" / name
+    built = _REPO_ROOT / "native" / "softskf" / "build" / name
+    return shipped if shipped.exists() and not built.exists() else built
+
+
+def vendor_candidates(dirs: list[Path] | None = None) -> list[Candidate]:
+    out = []
+    for name, vendor in VENDOR_LIBRARIES[_platform()]:
+        for d in dirs if dirs is not None else search_dirs():
+            p = d / name
+            if p.is_file():
+                out.append(Candidate(str(p), f"已知厂商驱动 known vendor library: {vendor}", "vendor"))
+    return out
+
+
+def candidates(*, config: str | os.PathLike[str] | None = None, include_softskf: bool | None = None,
+               vendor_dirs: list[Path] | None = None) -> list[Candidate]:
+    """Ordered libraries to try, each with why it is on the list."""
+    env = os.environ.get("BIDSEAL_SKF_LIB")
+    if env:
+        return [Candidate(p, "环境变量 BIDSEAL_SKF_LIB", "env") for p in env.split(os.pathsep) if p]
+    cfg = load_config(config)
+    out: list[Candidate] = []
+    for p in cfg.get("libraries") or []:
+        out.append(Candidate(str(p), "用户配置 user configuration", "config"))
+    out += vendor_candidates(vendor_dirs)
+    seen: set[str] = set()
+    unique = []
+    for c in out:
+        key = os.path.normcase(os.path.abspath(c.path))
+        if key not in seen:
+            seen.add(key)
+            unique.append(c)
+    want_soft = include_softskf
+    if want_soft is None:
+        want_soft = bool(cfg.get("softskf")) or bool(os.environ.get("BIDSEAL_SOFTSKF_LIB")) or not unique
+    if want_soft:
+        unique.append(Candidate(str(softskf_path()), "内置虚拟 UKey embedded virtual key (softskf)", "embedded"))
+    return unique
