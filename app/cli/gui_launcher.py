@@ -7,7 +7,7 @@ import sys
 
 def launch_gui() -> int:
     try:
-        from app.ui.main import run  # type: ignore[import-not-found]
+        from app.ui.main import run
     except ImportError:
         print(
             "图形界面尚未包含在此版本中，请使用子命令（bidseal --help）。\n"

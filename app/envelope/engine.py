@@ -31,7 +31,6 @@ import secrets
 import tempfile
 import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any, Protocol
@@ -44,6 +43,7 @@ from app.envelope.errors import (
     EnvelopeIOError,
 )
 from app.envelope.info import EnvelopeInfo
+from app.envelope.pipeline import Pipeline
 from app.envelope.recipients import check_recipient, find_matches, make_entry, open_entry
 from app.gm import sm4
 from app.gm.errors import GMError
@@ -144,24 +144,9 @@ class _Output:
             self.path.unlink()
 
 
-class _Worker:
-    """One background thread running jobs in submission order (SM3, writes)."""
-
-    def __init__(self) -> None:
-        self._pool = ThreadPoolExecutor(1, thread_name_prefix="bidseal-envelope")
-
-    def submit(self, fn: Callable[..., Any], *args: Any) -> Future[Any]:
-        return self._pool.submit(fn, *args)
-
-    def close(self) -> None:
-        self._pool.shutdown(wait=True, cancel_futures=True)
-
-
-def _wait(fut: Future[Any] | None, dst: StrPath) -> None:
-    if fut is None:
-        return
+def _drain(pipe: Pipeline, dst: Path) -> None:
     try:
-        fut.result()
+        pipe.drain()
     except OSError as exc:
         raise _io_error(exc, dst, "write") from exc
 
@@ -182,6 +167,7 @@ def encrypt_file(
     cancel: Cancellable | None = None,
     fsync: bool = True,
     now: datetime | None = None,
+    workers: int | None = None,
 ) -> EnvelopeInfo:
     """Encrypt ``src`` to every certificate in ``recipients`` into the envelope ``dst``.
 
@@ -219,7 +205,6 @@ def encrypt_file(
         raise _io_error(exc, src_p, "read") from exc
     file_key = bytearray(secrets.token_bytes(fmt.FILE_KEY_SIZE))
     out: _Output | None = None
-    worker: _Worker | None = None
     try:
         try:
             size = os.fstat(fin.fileno()).st_size
@@ -241,44 +226,33 @@ def encrypt_file(
         keys = fmt.derive_keys(file_key, file_id)
         h = header.header_hash
         out = _Output(dst_p)
-        worker = _Worker()
         _write(out, raw + fmt.header_mac(keys, raw), dst_p)
 
         n = header.chunk_count
-        bufs = [bytearray(chunk_size) for _ in range(2)]
-        pending: list[Future[Any] | None] = [None, None]
-        ct = bytearray(chunk_size + sm4.BLOCK_SIZE)
-        ct_view = memoryview(ct)
         hasher = SM3()
         if progress:
             progress(0, size)
         done = 0
-        for i in range(n):
-            _check_cancel(cancel)
-            b = i & 1
-            _wait(pending[b], dst_p)
-            length = min(chunk_size, size - done)
-            view = memoryview(bufs[b])[:length]
-            try:
-                got = _read_exact(fin, view)
-            except OSError as exc:
-                raise _io_error(exc, src_p, "read") from exc
-            if got != length:
+        with Pipeline(chunk_size, workers) as pipe:
+            for i in range(n):
+                _check_cancel(cancel)
+                slot = pipe.slot(i)
+                length = min(chunk_size, size - done)
+                try:
+                    got = _read_exact(fin, memoryview(slot.inbuf)[:length])
+                except OSError as exc:
+                    raise _io_error(exc, src_p, "read") from exc
+                if got != length:
+                    raise _source_changed(src_p)
+                kind = fmt.KIND_LAST if i == n - 1 else fmt.KIND_DATA
+                pipe.encrypt(slot, length, keys.payload_key, fmt.nonce(i), fmt.aad(h, i, kind),
+                             hasher, out.file)
+                done += length
+                if progress:
+                    progress(done, size)
+            if fin.read(1):
                 raise _source_changed(src_p)
-            pending[b] = worker.submit(hasher.update, view)
-            kind = fmt.KIND_LAST if i == n - 1 else fmt.KIND_DATA
-            enc = sm4.GCMEncryptStream(keys.payload_key, fmt.nonce(i), fmt.aad(h, i, kind))
-            k = enc.update_into(view, ct) if length else 0
-            tag = enc.finalize()
-            _write(out, ct_view[:k], dst_p)
-            _write(out, tag, dst_p)
-            done += length
-            if progress:
-                progress(done, size)
-        if fin.read(1):
-            raise _source_changed(src_p)
-        for fut in pending:
-            _wait(fut, dst_p)
+            _drain(pipe, dst_p)
         digest = hasher.digest()
         trailer = sm4.gcm_encrypt(keys.payload_key, fmt.nonce(n), digest,
                                   fmt.aad(h, n, fmt.KIND_TRAILER))
@@ -287,15 +261,11 @@ def encrypt_file(
         written = out.file.tell()
         if written != header.envelope_size:  # pragma: no cover - internal consistency
             raise EnvelopeError("内部错误：信封长度不符。", "Internal error: envelope size mismatch.")
-        worker.close()
-        worker = None
         out.commit(fsync)
         out = None
         return EnvelopeInfo.from_header(header, authenticated=True, plaintext_sm3=digest.hex())
     finally:
         file_key[:] = bytes(len(file_key))
-        if worker is not None:
-            worker.close()
         if out is not None:
             out.discard()
         fin.close()
@@ -392,11 +362,6 @@ def _integrity(reason: str, **details: Any) -> EnvelopeIntegrityError:
     )
 
 
-def _decrypt_write(hasher: SM3, view: memoryview, f: IO[bytes]) -> None:
-    hasher.update(view)
-    f.write(view)
-
-
 def decrypt_file(
     src: StrPath,
     dst: StrPath,
@@ -405,6 +370,7 @@ def decrypt_file(
     progress: Progress | None = None,
     cancel: Cancellable | None = None,
     fsync: bool = True,
+    workers: int | None = None,
 ) -> EnvelopeInfo:
     """Decrypt the envelope ``src`` into ``dst`` with one of the offered key(s).
 
@@ -429,7 +395,6 @@ def decrypt_file(
     except OSError as exc:
         raise _io_error(exc, src_p, "read") from exc
     out: _Output | None = None
-    worker: _Worker | None = None
     file_key: bytearray | None = None
     try:
         header = _read_header(fin, src_p)
@@ -465,41 +430,29 @@ def decrypt_file(
 
         h = header.header_hash
         size, chunk, n = header.plaintext_size, header.chunk_size, header.chunk_count
-        rec = bytearray(chunk + fmt.TAG_SIZE)
-        rec_view = memoryview(rec)
-        depth = 3
-        outs = [bytearray(chunk + sm4.BLOCK_SIZE) for _ in range(depth)]
-        pending: list[Future[Any] | None] = [None] * depth
         hasher = SM3()
         out = _Output(dst_p)
-        worker = _Worker()
         if progress:
             progress(0, size)
         done = 0
-        for i in range(n):
-            _check_cancel(cancel)
-            length = min(chunk, size - done)
-            view = rec_view[: length + fmt.TAG_SIZE]
-            try:
-                got = _read_exact(fin, view)
-            except OSError as exc:
-                raise _io_error(exc, src_p, "read") from exc
-            if got != len(view):
-                raise _integrity("truncated", chunk=i)
-            b = i % depth
-            _wait(pending[b], dst_p)
-            kind = fmt.KIND_LAST if i == n - 1 else fmt.KIND_DATA
-            try:
-                dec = sm4.GCMDecryptStream(keys.payload_key, fmt.nonce(i),
-                                           bytes(view[length:]), fmt.aad(h, i, kind))
-                k = dec.update_into(view[:length], outs[b]) if length else 0
-                dec.finalize()
-            except GMError as exc:
-                raise _integrity("chunk_tag", chunk=i) from exc
-            pending[b] = worker.submit(_decrypt_write, hasher, memoryview(outs[b])[:k], out.file)
-            done += length
-            if progress:
-                progress(done, size)
+        with Pipeline(chunk, workers) as pipe:
+            for i in range(n):
+                _check_cancel(cancel)
+                slot = pipe.slot(i)
+                length = min(chunk, size - done)
+                try:
+                    got = _read_exact(fin, memoryview(slot.inbuf)[: length + fmt.TAG_SIZE])
+                except OSError as exc:
+                    raise _io_error(exc, src_p, "read") from exc
+                if got != length + fmt.TAG_SIZE:
+                    raise _integrity("truncated", chunk=i)
+                kind = fmt.KIND_LAST if i == n - 1 else fmt.KIND_DATA
+                pipe.decrypt(slot, length, keys.payload_key, fmt.nonce(i), fmt.aad(h, i, kind),
+                             hasher, out.file, i)
+                done += length
+                if progress:
+                    progress(done, size)
+            _drain(pipe, dst_p)
         try:
             trailer = fin.read(fmt.TRAILER_SIZE)
             extra = fin.read(1)
@@ -514,14 +467,10 @@ def decrypt_file(
                                        fmt.aad(h, n, fmt.KIND_TRAILER))
         except GMError as exc:
             raise _integrity("trailer_tag") from exc
-        for fut in pending:
-            _wait(fut, dst_p)
         digest = hasher.digest()
         if not hmac.compare_digest(digest, expected):
             raise _integrity("plaintext_sm3")
         _check_cancel(cancel)
-        worker.close()
-        worker = None
         out.commit(fsync)
         out = None
         return EnvelopeInfo.from_header(header, authenticated=True, plaintext_sm3=digest.hex(),
@@ -529,8 +478,6 @@ def decrypt_file(
     finally:
         if file_key is not None:
             file_key[:] = bytes(len(file_key))
-        if worker is not None:
-            worker.close()
         if out is not None:
             out.discard()
         fin.close()

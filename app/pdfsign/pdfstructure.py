@@ -102,9 +102,11 @@ class PdfUnsupportedError(PdfStructureError):
 
 
 def _malformed(what: str, offset: int, **details: Any) -> PdfStructureError:
+    """``what`` is "中文 / English"; each half goes into its own sentence."""
+    zh, _, en = what.partition(" / ")
     return PdfStructureError(
-        f"PDF 文件结构损坏（{what}，位置 {offset}）。",
-        f"The PDF structure is damaged ({what} at offset {offset}).",
+        f"PDF 文件结构损坏（{zh}，位置 {offset}）。",
+        f"The PDF structure is damaged ({en or zh} at offset {offset}).",
         offset=offset,
         **details,
     )
@@ -349,7 +351,7 @@ def _unpredict(data: bytes, parms: PdfDict) -> bytes:
                 out[i] = (out[i] + out[i - bpp]) & 0xFF
         return bytes(out)
     if predictor < 10:
-        raise _malformed(f"不支持的预测器 {predictor}", parms.start)
+        raise _malformed(f"不支持的预测器 {predictor} / unsupported predictor {predictor}", parms.start)
     out = bytearray()
     prev = bytearray(rowlen)
     pos = 0
@@ -374,7 +376,7 @@ def _unpredict(data: bytes, parms: PdfDict) -> bytes:
                 pred = left if pa <= pb and pa <= pc else up if pb <= pc else ul
                 row[i] = (row[i] + pred) & 0xFF
             elif ftype != 0:
-                raise _malformed(f"PNG 预测器类型 {ftype} 无效", parms.start)
+                raise _malformed(f"PNG 预测器类型 {ftype} 无效 / bad PNG predictor type {ftype}", parms.start)
         out += row
         prev = row
     return bytes(out)
@@ -413,7 +415,7 @@ _NUM_RE = re.compile(rb"^[+-]?(\d+\.?\d*|\.\d+)$")
 
 def _parse_number(tok: bytes, pos: int) -> int | float:
     if not _NUM_RE.match(tok):
-        raise _malformed(f"无法识别的记号 {tok[:20]!r}", pos)
+        raise _malformed(f"无法识别的记号 {tok[:20]!r} / unrecognised token {tok[:20]!r}", pos)
     if b"." in tok:
         return float(tok)
     return int(tok)
@@ -510,11 +512,11 @@ def _next_token(src: PdfSource, pos: int, end: int) -> tuple[Any, int, int]:
     if c == 0x3E:
         if src.byte(pos + 1) == 0x3E:
             return _Keyword(">>"), pos, pos + 2
-        raise _malformed("孤立的 '>'", pos)
+        raise _malformed("孤立的 '>' / stray '>'", pos)
     if c in (0x5B, 0x5D, 0x7B, 0x7D):
         return _Keyword(chr(c)), pos, pos + 1
     if c == 0x29:
-        raise _malformed("孤立的 ')'", pos)
+        raise _malformed("孤立的 ')' / stray ')'", pos)
     stop = _read_regular(src, pos, end)
     tok = src[pos:stop]
     if tok[:1].isdigit() or tok[:1] in (b"+", b"-", b"."):
@@ -564,7 +566,7 @@ def parse_value(src: PdfSource, pos: int, end: int | None = None, depth: int = 0
             return False, stop
         if tok == "null":
             return None, stop
-        raise _malformed(f"意外的记号 {tok[:20]!r}", start)
+        raise _malformed(f"意外的记号 {tok[:20]!r} / unexpected token {tok[:20]!r}", start)
     if isinstance(tok, int) and tok >= 0:
         # Look ahead for "gen R".
         try:
@@ -617,7 +619,7 @@ def parse_indirect(
         elif src.byte(ds) in (0x0A, 0x0D):
             ds += 1
         else:
-            raise _malformed("stream 关键字后缺少换行", ds)
+            raise _malformed("stream 关键字后缺少换行 / no line break after stream", ds)
         length = value.get("Length")
         if isinstance(length, Ref) and length_resolver is not None:
             length = length_resolver(length)
@@ -740,7 +742,7 @@ def _parse_xref_stream(src: PdfSource, obj: IndirectObject) -> XrefSection:
     data = stream.decoded()
     width = sum(w)
     if width == 0:
-        raise _malformed("xref 流 /W 全为零", obj.start)
+        raise _malformed("xref 流 /W 全为零 / xref stream /W is all zero", obj.start)
     entries: dict[int, ObjLoc] = {}
     p = 0
     for k in range(0, len(index), 2):
@@ -965,12 +967,12 @@ class PdfStructure:
         if loc.kind == "n":
             obj = parse_indirect(self.src, loc.offset, lambda r: self.resolve(r, rev))
             if obj.num != num:
-                raise _malformed(f"对象编号不符（期望 {num}，实际 {obj.num}）", loc.offset, obj=num)
+                raise _malformed(f"对象编号不符（期望 {num}，实际 {obj.num}） / object number mismatch (expected {num}, found {obj.num})", loc.offset, obj=num)
             return obj.value
         stm_num = loc.offset
         table = self._objstm(stm_num, rev)
         if num not in table:
-            raise _malformed(f"对象流 {stm_num} 中没有对象 {num}", 0, obj=num)
+            raise _malformed(f"对象流 {stm_num} 中没有对象 {num} / object {num} missing from object stream {stm_num}", 0, obj=num)
         return table[num][0]
 
     def object_span(self, num: int, rev: Revision | int | None = None) -> IndirectObject | None:
@@ -980,28 +982,28 @@ class PdfStructure:
             return None
         obj = parse_indirect(self.src, loc.offset, lambda r: self.resolve(r, rev))
         if obj.num != num:
-            raise _malformed(f"对象编号不符（期望 {num}，实际 {obj.num}）", loc.offset, obj=num)
+            raise _malformed(f"对象编号不符（期望 {num}，实际 {obj.num}） / object number mismatch (expected {num}, found {obj.num})", loc.offset, obj=num)
         return obj
 
     def _objstm(self, stm_num: int, rev: Revision | int | None) -> dict[int, tuple[Any, int]]:
         loc = self.object_map(rev).get(stm_num)
         if loc is None or loc.kind != "n":
-            raise _malformed(f"对象流 {stm_num} 不存在", 0)
+            raise _malformed(f"对象流 {stm_num} 不存在 / object stream {stm_num} does not exist", 0)
         key = loc.offset
         if key in self._objstm_cache:
             return self._objstm_cache[key]
         obj = parse_indirect(self.src, loc.offset, lambda r: self.resolve(r, rev))
         if not isinstance(obj.value, PdfStream) or obj.value.dict.get("Type") != "ObjStm":
-            raise _malformed(f"对象 {stm_num} 不是对象流", loc.offset)
+            raise _malformed(f"对象 {stm_num} 不是对象流 / object {stm_num} is not an object stream", loc.offset)
         d = obj.value.dict
         n, first = d.get("N"), d.get("First")
         if not isinstance(n, int) or not isinstance(first, int) or n < 0 or first < 0:
-            raise _malformed("对象流 /N 或 /First 无效", loc.offset)
+            raise _malformed("对象流 /N 或 /First 无效 / bad object stream /N or /First", loc.offset)
         data = obj.value.decoded()
         inner = PdfSource(data, "<objstm>")
         header = data[:first].split()
         if len(header) < 2 * n:
-            raise _malformed("对象流头部太短", loc.offset)
+            raise _malformed("对象流头部太短 / object stream header too short", loc.offset)
         table: dict[int, tuple[Any, int]] = {}
         for i in range(n):
             onum, ooff = int(header[2 * i]), int(header[2 * i + 1])

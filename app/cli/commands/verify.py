@@ -13,10 +13,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from app.cli.common import EXIT_NEGATIVE, EXIT_OK, ProgressPrinter, lang, print_json
+from app.cli.common import EXIT_NEGATIVE, EXIT_OK, ProgressPrinter, lang, print_error, print_json
 from app.errors import BidSealError
 from app.gm.errors import GMError
 from app.gm.x509 import Certificate, Crl
+from app.pdfsign.pdfstructure import NotAPdfError, PdfStructureError
 
 
 class VerifyCliError(BidSealError):
@@ -92,7 +93,17 @@ def cmd_verify(args: argparse.Namespace) -> int:
         raise VerifyCliError(f"文件不存在：{args.file}。", f"No such file: {args.file}.",
                              details={"path": str(args.file)})
     progress = None if args.json else ProgressPrinter("验证 / Verifying")
-    report = verify_pdf(args.file, trust_roots=roots, crls=crls, progress=progress)
+    try:
+        report = verify_pdf(args.file, trust_roots=roots, crls=crls, progress=progress)
+    except PdfStructureError as exc:
+        if isinstance(exc, NotAPdfError) or not _has_signature_dictionary(args.file):
+            raise
+        # A signed file that no longer parses was damaged or altered after signing:
+        # that is a verdict on the signatures (invalid), not a usage or I/O problem.
+        print_error(exc)
+        print("已签名的文件结构已损坏，其中的签名不能视为有效。 / The signed file is damaged; its signatures "
+              "cannot be considered valid.", file=sys.stderr)
+        return EXIT_NEGATIVE
     if args.json:
         print_json(report.to_dict())
     else:
@@ -101,3 +112,14 @@ def cmd_verify(args: argparse.Namespace) -> int:
             print("此 PDF 没有签名。 / This PDF has no signatures." if language != "en"
                   else "This PDF has no signatures.", file=sys.stderr)
     return EXIT_OK if report.all_valid else EXIT_NEGATIVE
+
+
+def _has_signature_dictionary(path: Path) -> bool:
+    """True when the file holds a ``/ByteRange`` key (read in chunks, never whole)."""
+    tail = b""
+    with path.open("rb") as f:
+        while chunk := f.read(1 << 20):
+            if b"/ByteRange" in tail + chunk:
+                return True
+            tail = chunk[-16:]
+    return False
