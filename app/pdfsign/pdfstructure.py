@@ -392,22 +392,23 @@ class _Keyword(str):
 def skip_ws(src: PdfSource, pos: int, end: int | None = None) -> int:
     """Skip whitespace and comments starting at ``pos``."""
     limit = src.size if end is None else end
-    while pos < limit:
-        c = src.byte(pos)
-        if c in _WS:
-            pos += 1
-        elif c == 0x25:  # %
-            while pos < limit and src.byte(pos) not in (0x0A, 0x0D):
-                pos += 1
-        else:
-            break
-    return pos
+    if pos >= limit:
+        return pos
+    m = _SKIP_WS_RE.match(src.raw, pos, limit)
+    return m.end() if m else pos
 
 
 def _read_regular(src: PdfSource, pos: int, end: int) -> int:
-    while pos < end and src.byte(pos) not in _REGULAR_END:
-        pos += 1
-    return pos
+    if pos >= end:
+        return pos
+    m = _REGULAR_RE.match(src.raw, pos, min(end, src.size))
+    return m.end() if m else pos
+
+
+# The same byte classes as the loops they replace, run by the regex engine (in C):
+# whitespace, and comments up to (not including) the end of the line.
+_SKIP_WS_RE = re.compile(rb"(?:[\x00\t\n\x0c\r ]+|%[^\r\n]*)*")
+_REGULAR_RE = re.compile(rb"[^\x00\t\n\x0c\r ()<>\[\]{}/%]*")
 
 
 _NUM_RE = re.compile(rb"^[+-]?(\d+\.?\d*|\.\d+)$")
@@ -1078,6 +1079,10 @@ class PdfStructure:
 
 def skip_ws_only(src: PdfSource, pos: int) -> int:
     """Skip whitespace (not comments) from ``pos``."""
-    while pos < src.size and src.byte(pos) in _WS:
-        pos += 1
-    return pos
+    if pos >= src.size:
+        return pos
+    m = _WS_ONLY_RE.match(src.raw, pos, src.size)
+    return m.end() if m else pos
+
+
+_WS_ONLY_RE = re.compile(rb"[\x00\t\n\x0c\r ]*")

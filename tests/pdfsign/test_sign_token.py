@@ -22,8 +22,7 @@ def ukey(tmp_path_factory):
     proc = subprocess.run(["make", "-C", str(REPO / "native" / "softskf")], capture_output=True, text=True,
                           timeout=300)
     lib = REPO / "native" / "softskf" / "build" / "libsoftskf.so"
-    if proc.returncode != 0 or not lib.is_file():
-        pytest.skip("native/softskf could not be built")
+    assert proc.returncode == 0 and lib.is_file(), "native/softskf could not be built:\n" + proc.stderr
     from app.token import host_client
     from app.token.device import find_identity
     from app.token.softkey import init_softkey

@@ -20,8 +20,6 @@ from app.pdfsign.pdfstructure import PdfSource, PdfStructure
 from app.pdfsign.verify import verify_pdf
 from tests.pdfsign import verify_fixtures as vf
 
-pytest.importorskip("pyhanko")
-
 COVERAGE = {"entire_file": {"ENTIRE_FILE"}, "entire_revision": {"ENTIRE_REVISION"}}
 MODIFICATION = {
     "none": {"NONE"},
