@@ -53,7 +53,8 @@ class Pipeline:
 
     def __init__(self, chunk_size: int, workers: int | None = None) -> None:
         self.workers = workers or default_workers()
-        self.slots = [Slot(chunk_size) for _ in range(self.workers + 2)]
+        # enough chunks in flight that every worker and the SM3/write threads stay busy
+        self.slots = [Slot(chunk_size) for _ in range(self.workers * 2 + 2)]
         self._cipher = ThreadPoolExecutor(self.workers, thread_name_prefix="bidseal-sm4")
         self._hash = ThreadPoolExecutor(1, thread_name_prefix="bidseal-sm3")
         self._write = ThreadPoolExecutor(1, thread_name_prefix="bidseal-write")

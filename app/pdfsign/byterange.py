@@ -14,17 +14,20 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from app.gm.sm3 import SM3
-from app.pdfsign.errors import PlaceholderError, SignatureTooLargeError
+from app.pdfsign.errors import PlaceholderError, SealCancelledError, SignatureTooLargeError
 
 __all__ = [
     "CHUNK_SIZE",
     "Placeholders",
     "RunningHash",
+    "FileHashJob",
     "copy_and_hash",
+    "copy_file",
     "files_have_same_prefix",
     "hash_ranges",
     "locate_placeholders",
@@ -225,3 +228,105 @@ def files_have_same_prefix(original: str | os.PathLike[str], output: str | os.Pa
                 return False
             left -= n
     return True
+
+
+def copy_file(src: str | os.PathLike[str], dst_fd: int, chunk_size: int = 4 * CHUNK_SIZE) -> int:
+    """Copy all of ``src`` to the open file ``dst_fd`` without hashing; returns the byte count.
+
+    Uses the kernel (``copy_file_range``, then ``sendfile``) where available, else
+    a chunked ``readinto`` loop with a reused buffer. The copy is not trusted: the
+    sealing flow checks afterwards, from disk, that it equals the input.
+    """
+    with open(src, "rb", buffering=0) as f:
+        size = os.fstat(f.fileno()).st_size
+        done = 0
+        for name in ("copy_file_range", "sendfile"):
+            fn = getattr(os, name, None)
+            if fn is None:
+                continue
+            try:
+                while done < size:
+                    if name == "copy_file_range":
+                        n = fn(f.fileno(), dst_fd, size - done, done, done)
+                    else:
+                        n = fn(dst_fd, f.fileno(), done, size - done)
+                    if not n:
+                        break
+                    done += n
+            except OSError:
+                pass  # e.g. not supported by this file system: fall through
+            if done == size:
+                break
+        os.lseek(dst_fd, done, os.SEEK_SET)
+        f.seek(done)
+        buf = bytearray(chunk_size)
+        view = memoryview(buf)
+        while True:
+            n = f.readinto(view)
+            if not n:
+                break
+            written = 0
+            while written < n:
+                written += os.write(dst_fd, view[written:n])
+            done += n
+    return done
+
+
+class FileHashJob:
+    """SM3 over bytes ``[start, end)`` of a file, read from disk on a worker thread.
+
+    With :data:`app.gm.sm3.RELEASES_GIL` the hashing really runs in parallel with
+    the calling thread (PyMuPDF searching, the verifier parsing). :meth:`state`
+    waits and returns a *copy* of the SM3 state at ``end`` (re-raising any error
+    of the worker); ``cancel`` (an object with a ``cancelled`` attribute) stops
+    the worker between chunks. Memory: one reused chunk buffer of 8 MiB - large
+    chunks, because the worker needs the GIL between chunks and a busy main
+    thread hands it over only every ``sys.getswitchinterval()`` (5 ms).
+    """
+
+    def __init__(self, path: str | os.PathLike[str], start: int, end: int,
+                 cancel: object | None = None, chunk_size: int = 8 * CHUNK_SIZE) -> None:
+        self.path, self.start, self.end = os.fspath(path), start, end
+        self._cancel = cancel
+        self._chunk = chunk_size
+        self._state: SM3 | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="bidseal-sm3", daemon=True)
+        self._thread.start()
+
+    def _tick(self, _n: int) -> None:
+        if self._cancel is not None and getattr(self._cancel, "cancelled", False):
+            raise _Stopped()
+
+    def _run(self) -> None:
+        try:
+            h = SM3()
+            update_from_file(h, self.path, self.start, self.end, self._tick, self._chunk)
+            self._state = h
+        except BaseException as exc:  # re-raised in state()
+            self._error = exc
+
+    def stop(self) -> None:
+        """Ask the worker to stop and wait for it (used on failure paths)."""
+        self._cancel = _ALWAYS_CANCELLED
+        self._thread.join()
+
+    def state(self) -> SM3:
+        self._thread.join()
+        if self._error is not None:
+            if isinstance(self._error, _Stopped):
+                raise SealCancelledError()
+            raise self._error
+        assert self._state is not None
+        return self._state.copy()
+
+
+class _Stopped(Exception):
+    pass
+
+
+class _AlwaysCancelled:
+    cancelled = True
+
+
+_ALWAYS_CANCELLED = _AlwaysCancelled()

@@ -23,6 +23,7 @@ failure is a :class:`PdfStructureError` (a :class:`~app.errors.BidSealError`).
 
 from __future__ import annotations
 
+import contextlib
 import io
 import mmap
 import os
@@ -66,6 +67,7 @@ _DELIM = frozenset(DELIMITERS)
 _REGULAR_END = _WS | _DELIM
 MAX_DEPTH = 64
 CHUNK = 1 << 20
+_FAULT_AROUND = 1 << 16
 
 
 class PdfStructureError(BidSealError):
@@ -221,7 +223,37 @@ class PdfSource:
         while pos < end:
             nxt = min(end, pos + chunk)
             yield bytes(self._buf[pos:nxt])
+            self.release(pos, nxt)
             pos = nxt
+
+    def release(self, start: int, end: int) -> None:
+        """Drop the mapped pages of ``[start, end)`` from this process's resident set
+        (the data stays in the page cache and is mapped again on the next access), so
+        streaming over a large file does not grow RSS by the file size. No-op for
+        in-memory sources and where ``madvise`` is not available."""
+        advise = getattr(self._buf, "madvise", None)
+        flag = getattr(mmap, "MADV_DONTNEED", None)
+        if advise is None or flag is None:
+            return
+        page = mmap.PAGESIZE
+        a = -(-max(start, 0) // page) * page
+        b = min(end, self.size) // page * page
+        if b > a:
+            with contextlib.suppress(OSError, ValueError):
+                advise(flag, a, b - a)
+
+    def find_all(self, sub: bytes, window: int = 8 * CHUNK) -> Iterator[int]:
+        """Offsets of every occurrence of ``sub``, scanned window by window (each
+        window's pages are released afterwards, see :meth:`release`)."""
+        pos = 0
+        while pos < self.size:
+            stop = min(self.size, pos + window)
+            i = self._buf.find(sub, pos, min(self.size, stop + len(sub) - 1))
+            while i >= 0:
+                yield i
+                i = self._buf.find(sub, i + 1, min(self.size, stop + len(sub) - 1))
+            self.release(pos, stop)
+            pos = stop
 
 
 # -- values ----------------------------------------------------------------------------
@@ -394,14 +426,14 @@ def skip_ws(src: PdfSource, pos: int, end: int | None = None) -> int:
     limit = src.size if end is None else end
     if pos >= limit:
         return pos
-    m = _SKIP_WS_RE.match(src.raw, pos, limit)
+    m = _SKIP_WS_RE.match(src._buf, pos, limit)
     return m.end() if m else pos
 
 
 def _read_regular(src: PdfSource, pos: int, end: int) -> int:
     if pos >= end:
         return pos
-    m = _REGULAR_RE.match(src.raw, pos, min(end, src.size))
+    m = _REGULAR_RE.match(src._buf, pos, min(end, src.size))
     return m.end() if m else pos
 
 
@@ -492,37 +524,44 @@ def _parse_hex_string(src: PdfSource, pos: int, end: int) -> tuple[PdfString, in
     return PdfString(bytes.fromhex(body.decode("ascii")), hex_form=True), close + 1
 
 
+#: One token, leading whitespace and comments skipped: group 1 a name's slash,
+#: 2 ``<<``/``>>``/brackets/braces, 3 a run of regular characters (number or
+#: keyword), 4 any other single byte (string openers and stray delimiters).
+_TOKEN_RE = re.compile(
+    rb"(?:[\x00\t\n\x0c\r ]+|%[^\r\n]*)*"
+    rb"(?:(/)|(<<|>>|[\[\]{}])|([^\x00\t\n\x0c\r ()<>\[\]{}/%]+)|(.))",
+    re.S,
+)
+
+
 def _next_token(src: PdfSource, pos: int, end: int) -> tuple[Any, int, int]:
     """(token, start, end). Tokens: values for scalars/strings/names, or a
     :class:`_Keyword` for delimiters (``<<``, ``>>``, ``[``, ``]``) and bare words."""
-    pos = skip_ws(src, pos, end)
-    if pos >= end:
-        raise _malformed("意外的文件结尾 / unexpected end of data", pos)
-    c = src.byte(pos)
-    if c == 0x2F:
-        name, stop = _parse_name(src, pos, end)
-        return name, pos, stop
+    m = _TOKEN_RE.match(src._buf, pos, min(end, src.size)) if pos < end else None
+    if m is None:
+        raise _malformed("意外的文件结尾 / unexpected end of data", skip_ws(src, pos, end))
+    g = m.lastindex
+    start = m.start(g)  # type: ignore[arg-type]
+    if g == 1:
+        name, stop = _parse_name(src, start, end)
+        return name, start, stop
+    if g == 2:
+        return _Keyword(m.group(2).decode("latin-1")), start, m.end()
+    if g == 3:
+        tok = m.group(3)
+        if tok[:1].isdigit() or tok[:1] in (b"+", b"-", b"."):
+            return _parse_number(tok, start), start, m.end()
+        return _Keyword(tok.decode("latin-1")), start, m.end()
+    c = m.group(4)[0]
     if c == 0x28:
-        s, stop = _parse_literal_string(src, pos, end)
-        return s, pos, stop
-    if c == 0x3C:
-        if src.byte(pos + 1) == 0x3C:
-            return _Keyword("<<"), pos, pos + 2
-        s, stop = _parse_hex_string(src, pos, end)
-        return s, pos, stop
+        s, stop = _parse_literal_string(src, start, end)
+        return s, start, stop
+    if c == 0x3C:  # "<<" is group 2, so this opens a hex string
+        s, stop = _parse_hex_string(src, start, end)
+        return s, start, stop
     if c == 0x3E:
-        if src.byte(pos + 1) == 0x3E:
-            return _Keyword(">>"), pos, pos + 2
-        raise _malformed("孤立的 '>' / stray '>'", pos)
-    if c in (0x5B, 0x5D, 0x7B, 0x7D):
-        return _Keyword(chr(c)), pos, pos + 1
-    if c == 0x29:
-        raise _malformed("孤立的 ')' / stray ')'", pos)
-    stop = _read_regular(src, pos, end)
-    tok = src[pos:stop]
-    if tok[:1].isdigit() or tok[:1] in (b"+", b"-", b"."):
-        return _parse_number(tok, pos), pos, stop
-    return _Keyword(tok.decode("latin-1")), pos, stop
+        raise _malformed("孤立的 '>' / stray '>'", start)
+    raise _malformed("孤立的 ')' / stray ')'", start)
 
 
 def parse_value(src: PdfSource, pos: int, end: int | None = None, depth: int = 0) -> tuple[Any, int]:
@@ -825,6 +864,9 @@ class PdfStructure:
         self._sections: dict[int, XrefSection] = {}
         self._maps: dict[int, dict[int, ObjLoc]] = {}
         self._objstm_cache: dict[int, dict[int, tuple[Any, int]]] = {}
+        #: offset -> (number, value) of objects parsed without resolving anything;
+        #: shared between revisions (callers treat parsed values as read-only)
+        self._parsed: dict[int, tuple[int, Any]] = {}
         self.revisions: list[Revision] = []
         self._find_revisions()
         last = self.revisions[-1]
@@ -863,7 +905,18 @@ class PdfStructure:
         return out
 
     def _find_revisions(self) -> None:
-        cands = [(m.start(), int(m.group(1)), m.end()) for m in _STARTXREF_RE.finditer(self.src.raw)]
+        # Same matches as _STARTXREF_RE.finditer over the whole file (every match starts
+        # with "startxref", none can contain another), found with a fast substring
+        # search that does not keep the whole file resident.
+        cands: list[tuple[int, int, int]] = []
+        last_end = 0
+        for at in self.src.find_all(b"startxref"):
+            if at < last_end:
+                continue
+            m = _STARTXREF_RE.match(self.src.raw, at)
+            if m:
+                cands.append((m.start(), int(m.group(1)), m.end()))
+                last_end = m.end()
         if not cands:
             raise PdfTruncatedError(
                 "PDF 文件不完整：找不到 startxref/%%EOF（文件可能被截断）。",
@@ -966,9 +1019,28 @@ class PdfStructure:
 
     def _load(self, num: int, loc: ObjLoc, rev: Revision | int | None) -> Any:
         if loc.kind == "n":
-            obj = parse_indirect(self.src, loc.offset, lambda r: self.resolve(r, rev))
+            cached = self._parsed.get(loc.offset)
+            if cached is not None and cached[0] == num:
+                return cached[1]
+            used_resolver = False
+
+            def length(r: Ref) -> Any:
+                nonlocal used_resolver
+                used_resolver = True
+                return self.resolve(r, rev)
+
+            obj = parse_indirect(self.src, loc.offset, length)
+            # The kernel maps up to 64 KiB around each touched page; objects spread
+            # over a 100 MB file would otherwise add most of it to RSS.
+            self.src.release(loc.offset - _FAULT_AROUND, obj.end + _FAULT_AROUND)
             if obj.num != num:
                 raise _malformed(f"对象编号不符（期望 {num}，实际 {obj.num}） / object number mismatch (expected {num}, found {obj.num})", loc.offset, obj=num)
+            if not used_resolver:
+                # The value depends only on the (immutable) bytes at this offset, so
+                # every revision mapping this object here sees the same value. A stream
+                # with an indirect /Length is not cached: another revision may resolve
+                # that /Length differently.
+                self._parsed[loc.offset] = (num, obj.value)
             return obj.value
         stm_num = loc.offset
         table = self._objstm(stm_num, rev)

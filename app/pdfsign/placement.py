@@ -367,10 +367,14 @@ def _keyword_hits(doc: Document, pl: KeywordPlacement) -> list[tuple[PageGeometr
     pages = pl.pages if pl.pages is not None else range(doc.page_count)
     hits: list[tuple[PageGeometry, Box]] = []
     for n, index in enumerate(pages, 1):
-        geo = page_geometry(doc, index)
+        if not 0 <= index < doc.page_count:
+            page_geometry(doc, index)  # raises PageOutOfRangeError
         page = doc.load_page(index)
-        for r in page.search_for(pl.keyword):
-            hits.append((geo, geo.unrotated_to_visible((r.x0, r.y0, r.x1, r.y1))))
+        rects = page.search_for(pl.keyword)
+        if rects:  # the geometry (several dictionary look-ups) only for pages with hits
+            geo = page_geometry(doc, index)
+            for r in rects:
+                hits.append((geo, geo.unrotated_to_visible((r.x0, r.y0, r.x1, r.y1))))
         del page
         if n % _STORE_FLUSH_PAGES == 0:
             # MuPDF caches every image a page references; a 1000-page scan would

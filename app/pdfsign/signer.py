@@ -5,22 +5,32 @@ for cancellation before it starts::
 
     check      certificate usable now? input a sane, unencrypted, unrepaired PDF?
                placements resolved on a read-only view of the input
-    copy       input -> temporary file in the output folder in one streamed pass
-               that also feeds SM3 with exactly the bytes written (the input is
-               never opened for writing)
+    copy       input -> temporary file in the output folder (kernel copy where
+               available; the input is never opened for writing). SM3 of the
+               input runs on a worker thread from the start, in parallel with
+               the placement search (hashlib's SM3 releases the GIL)
     prepare    PyMuPDF adds image, appearance, /Sig placeholders and field,
                incremental save (:mod:`.prepare`)
     digest     locate placeholders after the previous end of file, patch
-               /ByteRange, finish SM3 over the two ranges: the state from the
-               copy is reused, so only the new revision's bytes are read
+               /ByteRange, finish SM3 over the two ranges: the input's SM3
+               state is reused, so only the new revision's bytes are read
                (:mod:`.byterange`)
     sign       signed attributes -> e = SM3(Z || attrs) -> exactly ONE
                ``signer.sign_digest(e)`` -> CMS (:mod:`app.gm.cms`)
     timestamp  optional RFC 3161 token over the signature value (:mod:`.timestamp`)
     patch      hex CMS into /Contents in place, fsync
-    verify     original bytes are an exact prefix; each new CMS verifies against
-               its byte ranges; then the full verifier
-               (:func:`app.pdfsign.verify.verify_pdf`) over the whole file
+    verify     from disk, independently of the signing pass: once the last
+               incremental save is written, a worker thread re-reads the output's
+               original part and hashes it with a fresh SM3 (our later writes
+               only touch bytes after it); after the last patch each new
+               signature's ranges are finished from that state with the new
+               revision's bytes read back from disk. The original is an exact
+               prefix when that state's digest equals the input's SM3 (and the
+               input is unchanged); each new signature's digest must equal the
+               one signed and its CMS must verify; then the full verifier
+               (:func:`app.pdfsign.verify.verify_pdf`) checks the whole file,
+               taking those digests instead of hashing the same ranges again
+               (it parses while the worker hashes)
     finish     ``os.replace`` onto the output name, fsync the folder
 
 Any failure removes the temporary file, so either a verified output exists or no
@@ -57,6 +67,7 @@ from app.pdfsign.errors import (
     OutputWriteError,
     PdfOpenError,
     PdfSignError,
+    PlaceholderError,
     SealCancelledError,
     SelfVerificationError,
 )
@@ -212,6 +223,22 @@ def _check_paths(src: Path, dst: Path) -> None:
         )
 
 
+def _input_changed() -> SelfVerificationError:
+    return SelfVerificationError(
+        "签章后自检失败：原文件内容没有完整保留（或原文件在签章过程中被改动）。",
+        "Self-check failed: the original bytes are not an exact prefix of the output "
+        "(or the input changed while sealing).",
+    )
+
+
+def _unchanged(path: Path, before: os.stat_result) -> bool:
+    try:
+        now = path.stat()
+    except OSError:
+        return False
+    return (now.st_size, now.st_mtime_ns, now.st_ino) == (before.st_size, before.st_mtime_ns, before.st_ino)
+
+
 # -- the flow -----------------------------------------------------------------------------
 @dataclass
 class _Plan:
@@ -280,7 +307,8 @@ def _sign_one(
     when: datetime,
     options: SealOptions,
     prog: _Progress,
-    running: byterange.RunningHash,
+    running_fn: Callable[[], byterange.RunningHash],
+    after_prepare: Callable[[], None] | None = None,
 ) -> tuple[SignedSeal, byterange.Placeholders, bytes]:
     seal = plan.seal
     info = SignatureInfo(
@@ -293,9 +321,15 @@ def _sign_one(
     )
     prog.stage("prepare", 1.0)
     rev = prepare_revision(tmp, plan.spots.spots, plan.image, info, options.field_base)
+    if after_prepare is not None:
+        after_prepare()
     prog.stage("digest")
     ph = byterange.locate_placeholders(tmp, rev.prev_len, rev.sig_xref, rev.contents_size)
+    if min(ph.byterange_start, ph.contents_start) < rev.prev_len:  # never write into earlier bytes
+        raise PlaceholderError("签名占位区定位失败，未生成签章文件。",
+                                         "The signature placeholders lie before the new revision.")
     br = byterange.patch_byterange(tmp, ph)
+    running = running_fn()
     digest = byterange.hash_ranges(tmp, br, prog.hashing(br[1] + br[3] - running.offset, 0.5), prefix=running)
 
     prog.stage("sign", 1.0)
@@ -343,12 +377,13 @@ def _verify_new_signature(tmp: Path, ph: byterange.Placeholders, digest: bytes, 
         )
 
 
-def _run_verifier(tmp: Path, src: Path, new_fields: Sequence[str], options: SealOptions) -> Any:
+def _run_verifier(tmp: Path, src: Path, new_fields: Sequence[str], options: SealOptions,
+                  known_digests: Callable[[tuple[int, int, int, int]], bytes | None] | None = None) -> Any:
     try:
-        from app.pdfsign.verify import verify_pdf
+        from app.pdfsign.verify import _verify_pdf, verify_pdf
     except ImportError:  # the verifier is optional for the engine; built-in checks still ran
         return None
-    report = verify_pdf(tmp, trust_roots=options.trust_roots)
+    report = _verify_pdf(tmp, trust_roots=options.trust_roots, known_digests=known_digests)
     by_name = {s.field_name: s for s in report.signatures}
     bad = []
     for name in new_fields:
@@ -397,43 +432,96 @@ def seal_pdf(
     cert = signer.certificate
     when = (options.signing_time or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
     check_certificate(cert, when)
-    plans = _plans(src, seals)
+    src_stat = src.stat()
+    # SM3 of the input on a worker thread, in parallel with the placement search
+    src_hash = byterange.FileHashJob(src, 0, src_stat.st_size, cancel)
+    jobs = [src_hash]
+    try:
+        plans = _plans(src, seals)
+    except BaseException:
+        src_hash.stop()
+        raise
     prog = _Progress(progress, cancel, steps=len(plans) * 3 + 3)
-    prog.stage("check", 0.0)
 
     try:
+        prog.stage("check", 0.0)
         fd, tmp_name = tempfile.mkstemp(prefix=".bidseal-", suffix=".pdf.tmp", dir=dst.parent)
     except OSError as exc:
+        src_hash.stop()
         raise _write_error(dst, exc) from exc
+    except BaseException:
+        src_hash.stop()
+        raise
     tmp = Path(tmp_name)
     try:
-        prog.stage("copy")
+        prog.stage("copy", 1.0)
         try:
-            # one pass: copy and hash exactly the bytes written, so no signature
-            # has to read the original part of the file again
-            running = byterange.copy_and_hash(src, fd, prog.hashing(src.stat().st_size, 1.0, "copy"))
+            prev_len = byterange.copy_file(src, fd)
         except OSError as exc:
             raise _write_error(dst, exc) from exc
         finally:
             os.close(fd)
-        prev_len = running.offset
+        if prev_len != src_stat.st_size:
+            raise _input_changed()
+        running_box: list[byterange.RunningHash] = []
+
+        def running_fn() -> byterange.RunningHash:
+            if not running_box:
+                running = byterange.RunningHash()
+                running.state, running.offset = src_hash.state(), prev_len
+                running_box.append(running)
+            return running_box[0]
+
+        check_box: list[byterange.FileHashJob] = []
+
+        def start_check() -> None:
+            # After the last incremental save nothing writes below prev_len any more
+            # (placeholders are checked to lie after it), so the original part can be
+            # re-read from disk now, while signing goes on.
+            check_box.append(byterange.FileHashJob(tmp, 0, prev_len, cancel))
+            jobs.append(check_box[0])
+
         done: list[SignedSeal] = []
-        for plan in plans:
-            signed, ph, digest = _sign_one(tmp, plan, signer, cert, when, options, prog, running)
+        signed_digests: dict[tuple[int, int, int, int], bytes] = {}
+        for i, plan in enumerate(plans):
+            last = i == len(plans) - 1
+            signed, ph, digest = _sign_one(tmp, plan, signer, cert, when, options, prog, running_fn,
+                                           start_check if last else None)
             _verify_new_signature(tmp, ph, digest, cert, signed.field_name)
-            running.advance(tmp, ph.file_size)
+            if not last:
+                running_fn().advance(tmp, ph.file_size)
             done.append(signed)
+            signed_digests[signed.byte_range] = digest
 
         prog.stage("verify", 1.0)
-        if not byterange.files_have_same_prefix(src, tmp, prev_len):
-            raise SelfVerificationError(
-                "签章后自检失败：原文件内容没有完整保留（或原文件在签章过程中被改动）。",
-                "Self-check failed: the original bytes are not an exact prefix of the output "
-                "(or the input changed while sealing).",
-            )
+        if not check_box:
+            start_check()
+        check = check_box[0]
+        from_disk: dict[tuple[int, int, int, int], bytes] = {}
+
+        def disk_digest(br: tuple[int, int, int, int]) -> bytes | None:
+            """SM3 of a new signature's ranges, re-read from disk, from a fresh state."""
+            if br not in signed_digests:
+                return None
+            if br not in from_disk:
+                h = check.state()
+                byterange.update_from_file(h, tmp, prev_len, br[1])
+                byterange.update_from_file(h, tmp, br[2], br[2] + br[3])
+                from_disk[br] = h.digest()
+            return from_disk[br]
+
         report = None
         if options.verify:
-            report = _run_verifier(tmp, src, [s.field_name for s in done], options)
+            report = _run_verifier(tmp, src, [s.field_name for s in done], options, disk_digest)
+        if check.state().digest() != src_hash.state().digest() or not _unchanged(src, src_stat):
+            raise _input_changed()
+        for signed in done:
+            if disk_digest(signed.byte_range) != signed_digests[signed.byte_range]:
+                raise SelfVerificationError(
+                    "签章后自检失败：文件内容与签名时不一致。",
+                    "Self-check failed: the bytes on disk differ from the signed bytes.",
+                    field=signed.field_name,
+                )
         prog.stage("finish", 1.0)
         with open(tmp, "rb+") as f:
             os.fsync(f.fileno())
@@ -448,6 +536,8 @@ def seal_pdf(
             finally:
                 os.close(dir_fd)
     except BaseException as exc:
+        for job in jobs:
+            job.stop()
         with contextlib.suppress(OSError):
             tmp.unlink()
         if isinstance(exc, BidSealError | KeyboardInterrupt):

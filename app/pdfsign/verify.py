@@ -77,6 +77,9 @@ __all__ = [
 ]
 
 Progress = Callable[[int, int], None]
+#: ``known(byte_range)``: the SM3 of exactly these byte ranges of this file, hashed
+#: from disk by the caller, or None to let the verifier hash them itself.
+KnownDigests = Callable[[tuple[int, int, int, int]], bytes | None]
 #: ``cancel()`` returning True, or an object with a true ``cancelled`` attribute
 #: (:class:`app.pdfsign.signer.CancelToken`) or ``is_set()`` (``threading.Event``).
 Cancel = Callable[[], bool] | Any
@@ -419,14 +422,22 @@ def parse_pdf_date(value: str | None) -> datetime | None:
 class _Hasher:
     """Streams byte ranges through SM3 (and another digest if a time-stamp needs it)."""
 
-    def __init__(self, src: PdfSource, total: int, progress: Progress | None, cancel: Cancel | None) -> None:
+    def __init__(self, src: PdfSource, total: int, progress: Progress | None, cancel: Cancel | None,
+                 known: KnownDigests | None = None) -> None:
         self.src = src
         self.total = max(total, 1)
         self.done = 0
         self.progress = progress
         self.cancel = cancel
+        self.known = known
 
     def digest(self, ranges: Iterable[tuple[int, int]], extra: str | None = None) -> tuple[bytes, bytes | None]:
+        ranges = list(ranges)
+        if self.known is not None and extra is None and len(ranges) == 2 and ranges[0][0] == 0:
+            (_, b), (c, e) = ranges
+            known = self.known((0, b, c, e - c))
+            if known is not None:
+                return known, None
         h = SM3()
         other = hashlib.new(extra) if extra else None
         for start, end in ranges:
@@ -847,6 +858,23 @@ def verify_pdf(
     :raises PdfStructureError: empty input, not a PDF, or no readable revision
         (subclasses: ``NotAPdfError``, ``PdfReadError``, ``PdfTruncatedError``).
     """
+    return _verify_pdf(source, trust_roots=trust_roots, crls=crls, at=at, progress=progress, cancel=cancel)
+
+
+def _verify_pdf(
+    source: str | Path | BinaryIO | bytes,
+    *,
+    trust_roots: Sequence[Certificate] = (),
+    crls: Sequence[Crl] = (),
+    at: datetime | None = None,
+    progress: Progress | None = None,
+    cancel: Cancel | None = None,
+    known_digests: KnownDigests | None = None,
+) -> PdfVerificationReport:
+    """:func:`verify_pdf`, for the sealing flow's self-check: ``known_digests``
+    supplies the SM3 of byte ranges the signer has just re-read and hashed from
+    disk itself (on a worker thread, while this parses). Every check is the same;
+    only the hashing of those exact ranges is not repeated."""
     src = PdfSource.open(source)
     try:
         s = PdfStructure(src)
@@ -881,7 +909,7 @@ def verify_pdf(
             except PdfStructureError:
                 pass
         found.sort(key=lambda f: sig_offsets[f.sig_num])
-        ctx = _Context(s, trust_roots, crls, at, _Hasher(src, total, progress, cancel))
+        ctx = _Context(s, trust_roots, crls, at, _Hasher(src, total, progress, cancel, known_digests))
         for i, fs in enumerate(found, start=1):
             report.signatures.append(_verify_signature(ctx, fs, i))
         if not found:

@@ -171,3 +171,41 @@ def test_missing_input_is_an_io_error(pki, tmp_path):
 def test_output_folder_missing_is_an_io_error(pki, make_file, tmp_path):
     with pytest.raises(EnvelopeIOError):
         encrypt_file(make_file(3), tmp_path / "no" / "such" / "dir" / "e", [pki.enc_cert])
+
+
+@pytest.mark.parametrize("workers", [1, 3])
+def test_round_trip_with_other_worker_counts(workers, pki, bidder, make_file, tmp_path):
+    src = make_file(7 * CHUNK + 3)
+    env, out = tmp_path / "bid.env", tmp_path / "bid.out"
+    encrypt_file(src, env, [pki.enc_cert], chunk_size=CHUNK, workers=workers)
+    decrypt_file(env, out, bidder, workers=workers)
+    assert out.read_bytes() == src.read_bytes()
+
+
+@pytest.mark.parametrize("op", ["encrypt", "decrypt"])
+def test_disk_full_leaves_nothing(op, pki, bidder, make_file, tmp_path, monkeypatch):
+    import errno
+    import io
+    import os
+
+    src = make_file(10 * CHUNK)
+    env = tmp_path / "bid.env"
+    if op == "decrypt":
+        encrypt_file(src, env, [pki.enc_cert], chunk_size=CHUNK)
+
+    class Full(io.FileIO):
+        def write(self, b):
+            if self.tell() > 3 * CHUNK:
+                raise OSError(errno.ENOSPC, "No space left on device")
+            return super().write(b)
+
+    real_fdopen = os.fdopen
+    monkeypatch.setattr(os, "fdopen", lambda fd, mode="r", buffering=-1: Full(fd, "wb")
+                        if mode == "wb" else real_fdopen(fd, mode, buffering))
+    with pytest.raises(EnvelopeIOError) as ei:
+        if op == "encrypt":
+            encrypt_file(src, tmp_path / "out", [pki.enc_cert], chunk_size=CHUNK)
+        else:
+            decrypt_file(env, tmp_path / "out", bidder)
+    assert ei.value.details["errno"] == errno.ENOSPC
+    assert leftovers(tmp_path, {"bid.bin", "bid.env"}) == []
