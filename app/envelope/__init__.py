@@ -27,8 +27,9 @@ Entry points: :func:`encrypt_file`, :func:`decrypt_file`, :func:`read_info`
 (plus :func:`export_cms` / :func:`import_cms` for GM/T 0010 EnvelopedData).
 """
 
+from app.cancel import CancelToken
 from app.envelope.cms_bridge import export_cms, import_cms, is_cms
-from app.envelope.engine import CancelToken, decrypt_file, encrypt_file, is_envelope, read_info
+from app.envelope.engine import decrypt_file, encrypt_file, is_envelope, read_info
 from app.envelope.errors import (
     EnvelopeCancelled,
     EnvelopeError,

@@ -27,12 +27,12 @@ import hmac
 import os
 import secrets
 import tempfile
-import threading
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any, Protocol
+from typing import IO, Any
 
+from app.cancel import Cancel, is_cancelled
 from app.envelope import format as fmt
 from app.envelope.errors import (
     EnvelopeCancelled,
@@ -53,32 +53,11 @@ Progress = Callable[[int, int], None]
 StrPath = str | os.PathLike[str]
 
 
-class Cancellable(Protocol):
-    def is_set(self) -> bool: ...
-
-
-class CancelToken:
-    """Set from any thread (``cancel()``) to stop an operation at the next chunk."""
-
-    def __init__(self) -> None:
-        self._event = threading.Event()
-
-    def cancel(self) -> None:
-        self._event.set()
-
-    def is_set(self) -> bool:
-        return self._event.is_set()
-
-    @property
-    def cancelled(self) -> bool:
-        return self._event.is_set()
-
-
 # -- helpers ---------------------------------------------------------------------------
 
 
-def _check_cancel(cancel: Cancellable | None) -> None:
-    if cancel is not None and cancel.is_set():
+def _check_cancel(cancel: Cancel | None) -> None:
+    if is_cancelled(cancel):
         raise EnvelopeCancelled("操作已取消，未留下输出文件。",
                                 "The operation was cancelled; no output file was left.")
 
@@ -169,7 +148,7 @@ def encrypt_file(
     chunk_size: int = fmt.DEFAULT_CHUNK_SIZE,
     file_name: str | None = None,
     progress: Progress | None = None,
-    cancel: Cancellable | None = None,
+    cancel: Cancel | None = None,
     fsync: bool = True,
     now: datetime | None = None,
     workers: int | None = None,
@@ -373,7 +352,7 @@ def decrypt_file(
     unwrapper_or_unwrappers: SessionKeyUnwrapper | Sequence[SessionKeyUnwrapper],
     *,
     progress: Progress | None = None,
-    cancel: Cancellable | None = None,
+    cancel: Cancel | None = None,
     fsync: bool = True,
     workers: int | None = None,
 ) -> EnvelopeInfo:

@@ -6,6 +6,7 @@ Entry points: :func:`seal_pdf` (one file, any number of seals), :func:`seal_batc
 :mod:`app.pdfsign.verify` (``verify_pdf``).
 """
 
+from app.cancel import CancelToken
 from app.pdfsign.batch import BatchItem, BatchOutcome, BatchSummary, plan_batch, seal_batch
 from app.pdfsign.placement import (
     MM,
@@ -16,7 +17,7 @@ from app.pdfsign.placement import (
     RectPlacement,
     Seal,
 )
-from app.pdfsign.signer import CancelToken, SealOptions, SealResult, SignedSeal, seal_pdf
+from app.pdfsign.signer import SealOptions, SealResult, SignedSeal, seal_pdf
 
 __all__ = [
     "MM",

@@ -16,11 +16,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from app.cancel import Cancel, is_cancelled
 from app.errors import BidSealError
 from app.gm.keyops import DigestSigner
 from app.pdfsign.errors import OutputIsInputError, OutputWriteError, PdfOpenError, PdfSignError
 from app.pdfsign.placement import Seal
-from app.pdfsign.signer import CancelToken, ProgressFn, SealOptions, SealResult, seal_pdf
+from app.pdfsign.signer import ProgressFn, SealOptions, SealResult, seal_pdf
 
 __all__ = ["FATAL_CODE_PREFIXES", "BatchItem", "BatchOutcome", "BatchSummary", "plan_batch", "seal_batch"]
 
@@ -111,7 +112,7 @@ def seal_batch(
     *,
     options: SealOptions | None = None,
     progress: ProgressFn | None = None,
-    cancel: CancelToken | None = None,
+    cancel: Cancel | None = None,
     on_file: Callable[[BatchOutcome], None] | None = None,
 ) -> BatchSummary:
     """Seal every item with the same ``signer`` and ``seals``; never raises for one bad file.
@@ -123,7 +124,7 @@ def seal_batch(
     total = len(items)
     stop: BidSealError | None = None
     for i, item in enumerate(items):
-        if stop is not None or (cancel is not None and cancel.cancelled):
+        if stop is not None or is_cancelled(cancel):
             outcome = BatchOutcome(item, error=stop or _cancelled(), skipped=True)
         else:
             def sub(frac: float, stage: str, i: int = i, name: str = item.input_path.name) -> None:

@@ -446,7 +446,14 @@ _REGULAR_RE = re.compile(rb"[^\x00\t\n\x0c\r ()<>\[\]{}/%]*")
 _NUM_RE = re.compile(rb"^[+-]?(\d+\.?\d*|\.\d+)$")
 
 
+#: Real PDF numbers are far shorter (ISO 32000 implementation limits: 32-bit integers);
+#: a longer digit run is damage, and must not reach int() (Python caps digit strings).
+_MAX_NUMBER_LEN = 40
+
+
 def _parse_number(tok: bytes, pos: int) -> int | float:
+    if len(tok) > _MAX_NUMBER_LEN:
+        raise _malformed("数字过长 / number too long", pos)
     if not _NUM_RE.match(tok):
         raise _malformed(f"无法识别的记号 {tok[:20]!r} / unrecognised token {tok[:20]!r}", pos)
     if b"." in tok:

@@ -46,13 +46,13 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
-import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from app.cancel import Cancel, is_cancelled
 from app.errors import BidSealError
 from app.gm import cms, sm2
 from app.gm.keyops import DigestSigner
@@ -78,7 +78,6 @@ from app.pdfsign.timestamp import OID_TIMESTAMP_TOKEN, request_timestamp
 __all__ = [
     "DEFAULT_CONTENTS_MARGIN",
     "TIMESTAMP_RESERVE",
-    "CancelToken",
     "ProgressFn",
     "SealOptions",
     "SealResult",
@@ -95,22 +94,9 @@ DEFAULT_CONTENTS_MARGIN = 1024
 TIMESTAMP_RESERVE = 8192
 
 
-class CancelToken:
-    """Thread-safe cancellation flag checked between stages (and between hash chunks)."""
-
-    def __init__(self) -> None:
-        self._event = threading.Event()
-
-    def cancel(self) -> None:
-        self._event.set()
-
-    @property
-    def cancelled(self) -> bool:
-        return self._event.is_set()
-
-    def check(self) -> None:
-        if self._event.is_set():
-            raise SealCancelledError()
+def _check_cancel(cancel: Cancel | None) -> None:
+    if is_cancelled(cancel):
+        raise SealCancelledError()
 
 
 @dataclass(frozen=True)
@@ -248,12 +234,12 @@ class _Plan:
 
 
 class _Progress:
-    def __init__(self, fn: ProgressFn | None, cancel: CancelToken | None, steps: float) -> None:
+    def __init__(self, fn: ProgressFn | None, cancel: Cancel | None, steps: float) -> None:
         self.fn, self.cancel, self.steps, self.done = fn, cancel, max(steps, 1), 0.0
 
     def stage(self, name: str, weight: float = 0.0) -> None:
         if self.cancel:
-            self.cancel.check()
+            _check_cancel(self.cancel)
         if self.fn:
             self.fn(min(self.done / self.steps, 1.0), name)
         self.done += weight
@@ -267,7 +253,7 @@ class _Progress:
         def tick(n: int) -> None:
             seen[0] += n
             if self.cancel:
-                self.cancel.check()
+                _check_cancel(self.cancel)
             if self.fn and seen[0] >= next_report[0]:
                 next_report[0] += every
                 self.fn(min((start + weight * seen[0] / max(total, 1)) / self.steps, 1.0), stage)
@@ -416,7 +402,7 @@ def seal_pdf(
     *,
     options: SealOptions | None = None,
     progress: ProgressFn | None = None,
-    cancel: CancelToken | None = None,
+    cancel: Cancel | None = None,
 ) -> SealResult:
     """Seal ``input_path`` into ``output_path`` with ``signer``; see the module docstring.
 

@@ -41,6 +41,7 @@ from asn1crypto import core
 from asn1crypto import parser as asn1_parser
 from asn1crypto import tsp as asn1_tsp
 
+from app.cancel import Cancel, is_cancelled
 from app.errors import BidSealError
 from app.gm import cms as gm_cms
 from app.gm import oids, sm2
@@ -80,19 +81,6 @@ Progress = Callable[[int, int], None]
 #: ``known(byte_range)``: the SM3 of exactly these byte ranges of this file, hashed
 #: from disk by the caller, or None to let the verifier hash them itself.
 KnownDigests = Callable[[tuple[int, int, int, int]], bytes | None]
-#: ``cancel()`` returning True, or an object with a true ``cancelled`` attribute
-#: (:class:`app.pdfsign.signer.CancelToken`) or ``is_set()`` (``threading.Event``).
-Cancel = Callable[[], bool] | Any
-
-
-def _is_cancelled(cancel: Cancel | None) -> bool:
-    if cancel is None:
-        return False
-    if hasattr(cancel, "cancelled"):
-        return bool(cancel.cancelled)
-    if hasattr(cancel, "is_set"):
-        return bool(cancel.is_set())
-    return bool(cancel())
 
 
 class VerificationCancelled(BidSealError):
@@ -442,7 +430,7 @@ class _Hasher:
         other = hashlib.new(extra) if extra else None
         for start, end in ranges:
             for chunk in self.src.iter_range(start, end):
-                if _is_cancelled(self.cancel):
+                if is_cancelled(self.cancel):
                     raise VerificationCancelled()
                 h.update(chunk)
                 if other is not None:

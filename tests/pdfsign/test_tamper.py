@@ -437,3 +437,16 @@ def test_cli_crl_revokes(tmp_path: Path, signed: bytes) -> None:
     empty = tmp_path / "empty-crl.pem"
     empty.write_bytes(p.root.make_crl([]).pem)
     assert cli_main(["verify", str(pdf), "--trust", str(root), "--crl", str(empty)]) == 0
+
+
+def test_absurdly_long_number_is_a_structure_error(signed: bytes) -> None:
+    """Found by the random-damage property: a 10,000-digit integer must not crash int()."""
+    from app.errors import BidSealError
+
+    pos = signed.index(b"/Count ") + len(b"/Count ")
+    damaged = signed[:pos] + b"9" * 10_000 + signed[pos + 1:]
+    try:
+        report = verify_pdf(damaged)
+    except BidSealError:
+        return
+    assert report.status != "valid"

@@ -143,7 +143,7 @@ def test_progress_and_cancel(two_sigs: bytes, roots: list) -> None:
         verify_pdf(two_sigs, trust_roots=roots, cancel=lambda: True)
     import threading
 
-    from app.pdfsign.signer import CancelToken
+    from app.cancel import CancelToken
 
     token = CancelToken()
     token.cancel()
