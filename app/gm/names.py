@@ -176,6 +176,11 @@ def attribute_text(value: core.Asn1Value) -> str:
             raw = bytes(value.contents or b"")
         except (AttributeError, TypeError):
             return ""
+    return decode_text(raw)
+
+
+def decode_text(raw: bytes) -> str:
+    """Text of bytes whose encoding a CA did not say: UTF-8, then GB 18030, then Latin-1."""
     for enc in ("utf-8", "gb18030"):
         try:
             return raw.decode(enc)

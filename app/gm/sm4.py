@@ -7,6 +7,8 @@ envelope) or CBC (GM/T 0010 EnvelopedData interop).
 
 from __future__ import annotations
 
+from typing import Any
+
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
@@ -101,7 +103,20 @@ def cbc_decrypt(key: bytes, iv: bytes, data: bytes, *, pad: bool = True) -> byte
     return pkcs7_unpad(out) if pad else out
 
 
-class CTRStream:
+class _Stream:
+    """Shared body of the streaming wrappers: one OpenSSL context, fed chunk by chunk."""
+
+    _ctx: Any
+
+    def update(self, data: bytes) -> bytes:
+        return bytes(self._ctx.update(data))
+
+    def update_into(self, data: bytes | memoryview, out: bytearray) -> int:
+        """Process into a preallocated buffer (``len(out) >= len(data) + 15``); avoids copies."""
+        return int(self._ctx.update_into(data, out))
+
+
+class CTRStream(_Stream):
     """Streaming SM4-CTR; encryption and decryption are the same operation."""
 
     def __init__(self, key: bytes, nonce: bytes) -> None:
@@ -109,11 +124,8 @@ class CTRStream:
         _check_iv(nonce)
         self._ctx = Cipher(algorithms.SM4(key), modes.CTR(nonce)).encryptor()
 
-    def update(self, data: bytes) -> bytes:
-        return self._ctx.update(data)
-
     def finalize(self) -> bytes:
-        return self._ctx.finalize()
+        return bytes(self._ctx.finalize())
 
 
 def ctr_crypt(key: bytes, nonce: bytes, data: bytes) -> bytes:
@@ -169,7 +181,7 @@ class CBCDecryptStream:
             ) from exc
 
 
-class GCMEncryptStream:
+class GCMEncryptStream(_Stream):
     """Streaming SM4-GCM encryption; :meth:`finalize` returns the 16-byte tag."""
 
     def __init__(self, key: bytes, nonce: bytes, aad: bytes = b"") -> None:
@@ -179,21 +191,14 @@ class GCMEncryptStream:
         if aad:
             self._ctx.authenticate_additional_data(aad)
 
-    def update(self, data: bytes) -> bytes:
-        return self._ctx.update(data)
-
-    def update_into(self, data: bytes | memoryview, out: bytearray) -> int:
-        """Encrypt into a preallocated buffer (``len(out) >= len(data) + 15``); avoids copies."""
-        return self._ctx.update_into(data, out)
-
     def finalize(self) -> bytes:
         self._ctx.finalize()
         tag = self._ctx.tag
         assert tag is not None
-        return tag
+        return bytes(tag)
 
 
-class GCMDecryptStream:
+class GCMDecryptStream(_Stream):
     """Streaming SM4-GCM decryption.
 
     Plaintext returned by :meth:`update` is NOT authenticated until
@@ -208,12 +213,6 @@ class GCMDecryptStream:
         self._ctx = Cipher(algorithms.SM4(key), modes.GCM(nonce, tag)).decryptor()
         if aad:
             self._ctx.authenticate_additional_data(aad)
-
-    def update(self, data: bytes) -> bytes:
-        return self._ctx.update(data)
-
-    def update_into(self, data: bytes | memoryview, out: bytearray) -> int:
-        return self._ctx.update_into(data, out)
 
     def finalize(self) -> None:
         try:

@@ -57,7 +57,7 @@ from asn1crypto import x509 as asn1_x509
 
 from app.gm import oids, sm2
 from app.gm.errors import GMError
-from app.gm.names import Name, find_resident_ids, find_uscc
+from app.gm.names import Name, decode_text, find_resident_ids, find_uscc
 from app.gm.sm3 import sm3
 
 oids.register()
@@ -86,15 +86,6 @@ def _bad_cert(en_detail: str = "") -> GMError:
     )
 
 
-def _decode_text(raw: bytes) -> str:
-    for enc in ("utf-8", "gb18030"):
-        try:
-            return raw.decode(enc)
-        except UnicodeDecodeError:
-            continue
-    return raw.decode("latin-1")
-
-
 def texts_from_der(raw: bytes, depth: int = 0) -> list[str]:
     """Every string inside a DER value (recursively), or the bytes as text when not DER."""
     out: list[str] = []
@@ -116,14 +107,14 @@ def texts_from_der(raw: bytes, depth: int = 0) -> list[str]:
             try:
                 out.append(contents.decode("utf-8" if enc == "latin-1" else enc))
             except UnicodeDecodeError:
-                out.append(_decode_text(contents))
+                out.append(decode_text(contents))
         elif class_ == 0 and tag == 4:  # OCTET STRING: nested DER or text
             inner = texts_from_der(contents, depth + 1)
-            out.extend(inner or [_decode_text(contents)])
+            out.extend(inner or [decode_text(contents)])
         elif class_ == 2:  # context-specific primitive: IA5-like in GeneralName
-            out.append(_decode_text(contents))
+            out.append(decode_text(contents))
     if not parsed_any or pos != len(raw):
-        out.append(_decode_text(raw))
+        out.append(decode_text(raw))
     return out
 
 
