@@ -59,6 +59,14 @@ out:
     return pkey;
 }
 
+/* the key pair object of a private key (its public key computed) */
+static EVP_PKEY *sm2_priv_pkey(const uint8_t d[32])
+{
+    uint8_t x[32], y[32];
+    if (!sm2_pub_of(d, x, y)) return NULL;
+    return sm2_pkey(d, x, y);
+}
+
 /* 1 if 0 < d < n-1 (SM2 requires d in [1, n-2]) */
 int sm2_valid_priv(const uint8_t d[32])
 {
@@ -119,15 +127,13 @@ out:
  * EVP_PKEY_sign as the digest e itself (no Z, no hashing). */
 int sm2_sign_e(const uint8_t d[32], const uint8_t e[32], uint8_t r[32], uint8_t s[32])
 {
-    uint8_t x[32], y[32], der[80];
+    uint8_t der[80];
     const uint8_t *pp = der;
     size_t derlen = sizeof der;
-    EVP_PKEY *pkey = NULL;
+    EVP_PKEY *pkey = sm2_priv_pkey(d);
     EVP_PKEY_CTX *ctx = NULL;
     ECDSA_SIG *sig = NULL;
     int ok = 0;
-    if (!sm2_pub_of(d, x, y)) return 0;
-    pkey = sm2_pkey(d, x, y);
     if (!pkey) goto out;
     ctx = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL);
     if (!ctx || EVP_PKEY_sign_init(ctx) <= 0 || EVP_PKEY_sign(ctx, der, &derlen, e, 32) <= 0) goto out;
@@ -203,6 +209,15 @@ static size_t int_content_len(const uint8_t v[32], size_t *skip)
     return 32 - k + ((v[k] & 0x80) ? 1 : 0);
 }
 
+/* INTEGER of lx content bytes for the 32-byte big-endian v (sx leading zeros skipped) */
+static uint8_t *der_put_int32(uint8_t *p, const uint8_t v[32], size_t sx, size_t lx)
+{
+    p = der_put_hdr(p, 0x02, lx);
+    if (v[sx] & 0x80) *p++ = 0;
+    memcpy(p, v + sx, 32 - sx);
+    return p + 32 - sx;
+}
+
 static uint8_t *der_sm2cipher(const uint8_t x[32], const uint8_t y[32], const uint8_t h[32],
                               const uint8_t *c2, size_t n, size_t *outlen)
 {
@@ -212,14 +227,8 @@ static uint8_t *der_sm2cipher(const uint8_t x[32], const uint8_t y[32], const ui
     uint8_t *buf = malloc(total), *p;
     if (!buf) return NULL;
     p = der_put_hdr(buf, 0x30, body);
-    p = der_put_hdr(p, 0x02, lx);
-    if (x[sx] & 0x80) *p++ = 0;
-    memcpy(p, x + sx, 32 - sx);
-    p += 32 - sx;
-    p = der_put_hdr(p, 0x02, ly);
-    if (y[sy] & 0x80) *p++ = 0;
-    memcpy(p, y + sy, 32 - sy);
-    p += 32 - sy;
+    p = der_put_int32(p, x, sx, lx);
+    p = der_put_int32(p, y, sy, ly);
     p = der_put_hdr(p, 0x04, 32);
     memcpy(p, h, 32);
     p += 32;
@@ -297,14 +306,12 @@ out:
 int sm2_decrypt(const uint8_t d[32], const uint8_t c1x[32], const uint8_t c1y[32], const uint8_t c3[32],
                 const uint8_t *c2, size_t n, uint8_t *out)
 {
-    uint8_t x[32], y[32];
     EVP_PKEY *pkey = NULL;
     EVP_PKEY_CTX *ctx = NULL;
     uint8_t *der = NULL, *tmp = NULL;
     size_t derlen = 0, outlen = 0;
     int ok = 0;
-    if (n == 0 || !sm2_pub_of(d, x, y)) return 0;
-    pkey = sm2_pkey(d, x, y);
+    if (n == 0 || !(pkey = sm2_priv_pkey(d))) return 0;
     der = der_sm2cipher(c1x, c1y, c3, c2, n, &derlen);
     if (!pkey || !der) goto out;
     ctx = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL);

@@ -192,6 +192,31 @@ ULONG enter_plain(const char *fn, const char *devdir)
     return fault_apply(action, code, NULL, devdir);
 }
 
+ULONG enter_plain_locked(const char *fn)
+{
+    ULONG rv;
+    sskf_lock();
+    rv = enter_plain(fn, NULL);
+    sskf_unlock();
+    return rv;
+}
+
+ULONG close_obj(const char *fn, HANDLE h, unsigned kind_mask)
+{
+    ULONG rv = SAR_OK, code = 0;
+    int action = fault_tick(fn, &code), kind;
+    void *o = NULL;
+    for (kind = K_DEV; kind <= K_MAC && !o; kind++)
+        if (kind_mask & KIND_BIT(kind)) o = h_get(h, kind);
+    if (action != FAULT_NONE) rv = fault_apply(action, code, o ? h_dev_of(o) : NULL, NULL);
+    if (!o) return rv == SAR_OK ? SAR_INVALIDHANDLEERR : rv;
+    h_free(o); /* the handle is always released, even on an unplugged key */
+    return rv;
+}
+
+ULONG need_params(int ok) { return ok ? SAR_OK : SAR_INVALIDPARAMERR; }
+ULONG need_login(int logged_in) { return logged_in ? SAR_OK : SAR_USER_NOT_LOGGED_IN; }
+
 /* ------------------------------------------------- constructor/destructor */
 #if defined(__GNUC__)
 __attribute__((constructor)) static void sskf_init(void)

@@ -126,8 +126,20 @@ ULONG enter_hash(const char *fn, HANDLE h, shash_t **out);
 ULONG enter_mac(const char *fn, HANDLE h, smac_t **out);
 /* for functions without a handle: dir may be NULL */
 ULONG enter_plain(const char *fn, const char *devdir);
+/* enter_plain(fn, NULL) taking and releasing the global lock itself, for
+ * calls that do not hold it afterwards */
+ULONG enter_plain_locked(const char *fn);
 /* presence check for a device (marks it removed) */
 int dev_present(sdev_t *d);
+/* Close/Disconnect/CloseHandle: counts the call, applies a fault and always
+ * releases the handle if it is one of the kinds in kind_mask (KIND_BIT). */
+#define KIND_BIT(k) (1u << (k))
+ULONG close_obj(const char *fn, HANDLE h, unsigned kind_mask);
+
+/* argument checks that follow the handle check:
+ *   if ((rv = enter_x(...)) != SAR_OK || (rv = need_params(p != NULL)) != SAR_OK) goto out; */
+ULONG need_params(int ok);      /* SAR_OK or SAR_INVALIDPARAMERR */
+ULONG need_login(int logged_in); /* SAR_OK or SAR_USER_NOT_LOGGED_IN */
 
 /* fault.c */
 #define FAULT_NONE 0
@@ -166,6 +178,11 @@ uint32_t kv_get_u32(const kv_t *kv, const char *key, uint32_t def);
 int kv_set_u32(kv_t *kv, const char *key, uint32_t v);
 int kv_get_hex(const kv_t *kv, const char *key, uint8_t *out, size_t outsz); /* len or -1 */
 int kv_set_hex(kv_t *kv, const char *key, const uint8_t *b, size_t n);
+/* <dir>/<leaf> helpers. kv_load_at: 0 ok, -1 missing/corrupt, -2 no memory
+ * for the path (kv untouched); kv_save_at: 0 ok. */
+int kv_load_at(const char *dir, const char *leaf, kv_t *kv);
+int kv_save_at(const char *dir, const char *leaf, const kv_t *kv);
+int file_exists_at(const char *dir, const char *leaf);
 
 /* portable strtok_r */
 char *sskf_strtok(char *s, const char *delim, char **save);
@@ -179,6 +196,13 @@ int nl_add(namelist_t *nl, const char *s);
 void nl_sort(namelist_t *nl);
 void nl_free(namelist_t *nl);
 ULONG nl_output(const namelist_t *nl, LPSTR out, ULONG *size);
+
+/* Size protocol of every output buffer: a NULL out gives *outlen = need and
+ * SAR_OK, a short one *outlen = need and SAR_BUFFER_TOO_SMALL; out_room then
+ * returns 0 (nothing to write), otherwise 1 with *rv = SAR_OK. */
+int out_room(const void *out, ULONG *outlen, size_t need, ULONG *rv);
+/* out_room + copy n bytes of src and set *outlen = n */
+ULONG out_copy(void *out, ULONG *outlen, const void *src, size_t n);
 
 /* gm.c */
 int sm2_gen(uint8_t d[32], uint8_t x[32], uint8_t y[32]);

@@ -16,36 +16,26 @@ static int pin_len_ok(const char *pin)
     return n >= MIN_PIN_LEN && n <= MAX_PIN_LEN;
 }
 
-static char *app_dir(sdev_t *d, const char *name)
+/* <parent>/<sub>/<enc(name)><suffix> (malloc'd, NULL if the name is too long) */
+static char *obj_path(const char *parent, const char *sub, const char *name, const char *suffix)
 {
-    char enc[ENC_MAX];
+    char enc[ENC_MAX], leaf[ENC_MAX + 8];
     if (enc_name(name, enc, sizeof enc) != 0) return NULL;
-    return path_join3(d->dir, "apps", enc);
+    snprintf(leaf, sizeof leaf, "%s%s", enc, suffix);
+    return path_join3(parent, sub, leaf);
 }
+
 
 static ULONG app_conf_load(const char *dir, kv_t *kv)
 {
-    char *p = path_join(dir, "app.conf");
-    int rc = p ? kv_load(p, kv) : -1;
-    free(p);
-    return rc == 0 ? SAR_OK : SAR_APPLICATION_NOT_EXISTS;
+    return kv_load_at(dir, "app.conf", kv) == 0 ? SAR_OK : SAR_APPLICATION_NOT_EXISTS;
 }
 
 static ULONG app_conf_save(const char *dir, const kv_t *kv)
 {
-    char *p = path_join(dir, "app.conf");
-    int rc = p ? kv_save(p, kv) : -1;
-    free(p);
-    return rc == 0 ? SAR_OK : SAR_WRITEFILEERR;
+    return kv_save_at(dir, "app.conf", kv) == 0 ? SAR_OK : SAR_WRITEFILEERR;
 }
 
-static int app_exists(const char *dir)
-{
-    char *p = path_join(dir, "app.conf");
-    int r = p ? sskf_file_exists(p) : 0;
-    free(p);
-    return r;
-}
 
 int app_user_logged(sapp_t *a) { return a->user_in; }
 
@@ -121,6 +111,22 @@ static const char *pin_prefix(ULONG type)
     return type == ADMIN_TYPE ? "admin" : type == USER_TYPE ? "user" : NULL;
 }
 
+/* start of VerifyPIN/ChangePIN/GetPINInfo: handle, PIN type, other parameters */
+static ULONG pin_call_start(const char *fn, HAPPLICATION h, ULONG type, int params_ok, sapp_t **a,
+                            const char **pre)
+{
+    ULONG rv = enter_app(fn, h, a);
+    if (rv != SAR_OK) return rv;
+    if (!(*pre = pin_prefix(type))) return SAR_USER_TYPE_INVALID;
+    return need_params(params_ok);
+}
+
+static void set_login(sapp_t *a, ULONG type, int logged_in)
+{
+    if (type == USER_TYPE) a->user_in = logged_in;
+    else a->admin_in = logged_in;
+}
+
 /* ------------------------------------------------------ access control */
 ULONG DEVAPI SKF_VerifyPIN(HAPPLICATION hApplication, ULONG ulPINType, LPSTR szPIN, ULONG *pulRetryCount)
 {
@@ -129,19 +135,10 @@ ULONG DEVAPI SKF_VerifyPIN(HAPPLICATION hApplication, ULONG ulPINType, LPSTR szP
     const char *pre;
     ULONG rv;
     LOCK();
-    if ((rv = enter_app(__func__, hApplication, &a)) != SAR_OK) goto out;
-    if (!(pre = pin_prefix(ulPINType))) {
-        rv = SAR_USER_TYPE_INVALID;
-        goto out;
-    }
-    if (!szPIN) {
-        rv = SAR_INVALIDPARAMERR;
-        goto out;
-    }
+    if ((rv = pin_call_start(__func__, hApplication, ulPINType, szPIN != NULL, &a, &pre)) != SAR_OK) goto out;
     if ((rv = app_conf_load(a->dir, &kv)) != SAR_OK) goto out;
     rv = verify_pin_kv(a, &kv, pre, szPIN, pulRetryCount);
-    if (ulPINType == USER_TYPE) a->user_in = rv == SAR_OK;
-    else a->admin_in = rv == SAR_OK;
+    set_login(a, ulPINType, rv == SAR_OK);
     kv_free(&kv);
 out:
     UNLOCK();
@@ -157,15 +154,8 @@ ULONG DEVAPI SKF_ChangePIN(HAPPLICATION hApplication, ULONG ulPINType, LPSTR szO
     char k[32];
     ULONG rv;
     LOCK();
-    if ((rv = enter_app(__func__, hApplication, &a)) != SAR_OK) goto out;
-    if (!(pre = pin_prefix(ulPINType))) {
-        rv = SAR_USER_TYPE_INVALID;
+    if ((rv = pin_call_start(__func__, hApplication, ulPINType, szOldPin && szNewPin, &a, &pre)) != SAR_OK)
         goto out;
-    }
-    if (!szOldPin || !szNewPin) {
-        rv = SAR_INVALIDPARAMERR;
-        goto out;
-    }
     if (!pin_len_ok(szNewPin)) {
         rv = SAR_PIN_LEN_RANGE;
         goto out;
@@ -176,10 +166,8 @@ ULONG DEVAPI SKF_ChangePIN(HAPPLICATION hApplication, ULONG ulPINType, LPSTR szO
         snprintf(k, sizeof k, "%s_default", pre);
         if (set_pin(&kv, pre, szNewPin) || kv_set_u32(&kv, k, 0)) rv = SAR_MEMORYERR;
         else rv = app_conf_save(a->dir, &kv);
-    } else if (ulPINType == USER_TYPE) {
-        a->user_in = 0;
     } else {
-        a->admin_in = 0;
+        set_login(a, ulPINType, 0);
     }
     kv_free(&kv);
 out:
@@ -196,15 +184,9 @@ ULONG DEVAPI SKF_GetPINInfo(HAPPLICATION hApplication, ULONG ulPINType, ULONG *p
     char k[32];
     ULONG rv;
     LOCK();
-    if ((rv = enter_app(__func__, hApplication, &a)) != SAR_OK) goto out;
-    if (!(pre = pin_prefix(ulPINType))) {
-        rv = SAR_USER_TYPE_INVALID;
+    if ((rv = pin_call_start(__func__, hApplication, ulPINType,
+                             pulMaxRetryCount && pulRemainRetryCount && pbDefaultPin, &a, &pre)) != SAR_OK)
         goto out;
-    }
-    if (!pulMaxRetryCount || !pulRemainRetryCount || !pbDefaultPin) {
-        rv = SAR_INVALIDPARAMERR;
-        goto out;
-    }
     if ((rv = app_conf_load(a->dir, &kv)) != SAR_OK) goto out;
     snprintf(k, sizeof k, "%s_max", pre);
     *pulMaxRetryCount = kv_get_u32(&kv, k, 10);
@@ -224,11 +206,9 @@ ULONG DEVAPI SKF_UnblockPIN(HAPPLICATION hApplication, LPSTR szAdminPIN, LPSTR s
     kv_t kv;
     ULONG rv;
     LOCK();
-    if ((rv = enter_app(__func__, hApplication, &a)) != SAR_OK) goto out;
-    if (!szAdminPIN || !szNewUserPIN) {
-        rv = SAR_INVALIDPARAMERR;
+    if ((rv = enter_app(__func__, hApplication, &a)) != SAR_OK ||
+        (rv = need_params(szAdminPIN && szNewUserPIN)) != SAR_OK)
         goto out;
-    }
     if (!pin_len_ok(szNewUserPIN)) {
         rv = SAR_PIN_LEN_RANGE;
         goto out;
@@ -286,8 +266,8 @@ static int enum_cb(const char *name, int is_dir, void *vctx)
         strcpy(enc, name);
     }
     if (c->marker) {
-        char *p = path_join3(c->dir, name, c->marker);
-        int ok = p && sskf_file_exists(p);
+        char *p = path_join(c->dir, name);
+        int ok = p && file_exists_at(p, c->marker);
         free(p);
         if (!ok) return 0;
     }
@@ -295,24 +275,63 @@ static int enum_cb(const char *name, int is_dir, void *vctx)
     return 0;
 }
 
-static void list_names(const char *dir, const char *suffix, const char *marker, namelist_t *nl)
+/* what lives under a device/application directory */
+struct objkind {
+    const char *sub;     /* subdirectory */
+    const char *suffix;  /* files: ".meta" */
+    const char *marker;  /* directories holding this file */
+    size_t maxlen;       /* name length (applications, containers) */
+    ULONG missing;       /* error when it does not exist */
+};
+static const struct objkind APPS = {"apps", NULL, "app.conf", SSKF_MAX_APP_NAME, SAR_APPLICATION_NOT_EXISTS};
+static const struct objkind CONS = {"containers", NULL, "container.conf", MAX_CONTAINER_NAME_SIZE, SAR_FILE_NOT_EXIST};
+static const struct objkind FILES = {"files", ".meta", NULL, MAX_FILE_NAME_SIZE, SAR_FILE_NOT_EXIST};
+
+/* directory of an application (parent: device dir) or container (parent: application dir) */
+static char *obj_dir(const char *parent, const struct objkind *kind, const char *name)
 {
-    struct enum_ctx c;
-    memset(nl, 0, sizeof *nl);
-    c.dir = dir;
-    c.nl = nl;
-    c.suffix = suffix;
-    c.marker = marker;
-    sskf_listdir(dir, enum_cb, &c);
-    nl_sort(nl);
+    return obj_path(parent, kind->sub, name, "");
 }
 
-static void list_apps(sdev_t *d, namelist_t *nl)
+static int obj_exists(const char *dir, const struct objkind *kind) { return file_exists_at(dir, kind->marker); }
+
+/* sorted names of the objects of one kind under <dir>/<kind->sub> */
+static void list_objs(const char *dir, const struct objkind *kind, namelist_t *nl)
 {
-    char *p = path_join(d->dir, "apps");
+    struct enum_ctx c;
+    char *p = path_join(dir, kind->sub);
     memset(nl, 0, sizeof *nl);
-    if (p) list_names(p, NULL, "app.conf", nl);
+    if (p) {
+        c.dir = p;
+        c.nl = nl;
+        c.suffix = kind->suffix;
+        c.marker = kind->marker;
+        sskf_listdir(p, enum_cb, &c);
+        nl_sort(nl);
+    }
     free(p);
+}
+
+static int count_objs(const char *dir, const struct objkind *kind)
+{
+    namelist_t nl;
+    int n;
+    list_objs(dir, kind, &nl);
+    n = nl.n;
+    nl_free(&nl);
+    return n;
+}
+
+/* EnumApplication/EnumContainer/EnumFiles: the multi-string of one kind */
+static ULONG enum_objs(const char *dir, const struct objkind *kind, LPSTR out, ULONG *size)
+{
+    namelist_t nl;
+    ULONG rv;
+    if (!size) return SAR_INVALIDPARAMERR;
+    list_objs(dir, kind, &nl);
+    rv = nl_output(&nl, out, size);
+    nl_free(&nl);
+    return rv;
 }
 
 static ULONG check_obj_name(const char *name, size_t maxlen)
@@ -321,6 +340,58 @@ static ULONG check_obj_name(const char *name, size_t maxlen)
     if (!*name) return SAR_INVALIDPARAMERR;
     if (strlen(name) > maxlen) return SAR_NAMELENERR;
     return SAR_OK;
+}
+
+static sapp_t *new_app(sdev_t *d, const char *name, char *dir)
+{
+    sapp_t *a = h_new(K_APP, sizeof(sapp_t));
+    if (!a) return NULL;
+    a->dev = d;
+    snprintf(a->name, sizeof a->name, "%s", name);
+    a->dir = dir;
+    return a;
+}
+
+/* Open/Delete of an application or container: name check, then the right to
+ * act (device auth, user PIN; 1 for Open), then the directory of the
+ * existing object in *dir (freed by the caller). */
+static ULONG find_obj(const char *parent, const struct objkind *kind, const char *name, int allowed, char **dir)
+{
+    ULONG rv;
+    if ((rv = check_obj_name(name, kind->maxlen)) != SAR_OK || (rv = need_login(allowed)) != SAR_OK) return rv;
+    *dir = obj_dir(parent, kind, name);
+    return *dir && obj_exists(*dir, kind) ? SAR_OK : kind->missing;
+}
+
+static scon_t *new_con(sapp_t *a, const char *name, char *dir)
+{
+    scon_t *c = h_new(K_CON, sizeof(scon_t));
+    if (!c) return NULL;
+    c->app = a;
+    snprintf(c->name, sizeof c->name, "%s", name);
+    c->dir = dir;
+    return c;
+}
+
+/* OpenApplication (parent: sdev_t) / OpenContainer (parent: sapp_t): *ph is
+ * NULL or the new handle */
+static ULONG open_obj(void *parent, const char *pdir, const struct objkind *kind, const char *name, HANDLE *ph)
+{
+    char *dir = NULL;
+    void *o;
+    ULONG rv;
+    *ph = NULL;
+    if ((rv = find_obj(pdir, kind, name, 1, &dir)) == SAR_OK) {
+        o = kind == &APPS ? (void *)new_app(parent, name, dir) : (void *)new_con(parent, name, dir);
+        if (o) {
+            *ph = o;
+            dir = NULL;
+        } else {
+            rv = SAR_MEMORYERR;
+        }
+    }
+    free(dir);
+    return rv;
 }
 
 /* remove a directory crash-safely: rename to a hidden name, then delete */
@@ -349,18 +420,14 @@ ULONG DEVAPI SKF_CreateApplication(DEVHANDLE hDev, LPSTR szAppName, LPSTR szAdmi
 {
     sdev_t *d;
     sapp_t *a;
-    namelist_t nl;
     kv_t kv;
     char *dir = NULL, *sub = NULL;
     ULONG rv;
-    int napps;
     memset(&kv, 0, sizeof kv);
     LOCK();
-    if ((rv = enter_dev(__func__, hDev, &d)) != SAR_OK) goto out;
-    if (!szAppName || !szAdminPin || !szUserPin || !phApplication) {
-        rv = SAR_INVALIDPARAMERR;
+    if ((rv = enter_dev(__func__, hDev, &d)) != SAR_OK ||
+        (rv = need_params(szAppName && szAdminPin && szUserPin && phApplication)) != SAR_OK)
         goto out;
-    }
     *phApplication = NULL;
     if (!*szAppName) {
         rv = SAR_APPLICATION_NAME_INVALID;
@@ -370,10 +437,7 @@ ULONG DEVAPI SKF_CreateApplication(DEVHANDLE hDev, LPSTR szAppName, LPSTR szAdmi
         rv = SAR_NAMELENERR;
         goto out;
     }
-    if (!d->authed) {
-        rv = SAR_USER_NOT_LOGGED_IN; /* device authentication required */
-        goto out;
-    }
+    if ((rv = need_login(d->authed)) != SAR_OK) goto out; /* device authentication required */
     if (!pin_len_ok(szAdminPin) || !pin_len_ok(szUserPin)) {
         rv = SAR_PIN_LEN_RANGE;
         goto out;
@@ -383,19 +447,16 @@ ULONG DEVAPI SKF_CreateApplication(DEVHANDLE hDev, LPSTR szAppName, LPSTR szAdmi
         rv = SAR_INVALIDPARAMERR;
         goto out;
     }
-    dir = app_dir(d, szAppName);
+    dir = obj_dir(d->dir, &APPS, szAppName);
     if (!dir) {
         rv = SAR_MEMORYERR;
         goto out;
     }
-    if (app_exists(dir)) {
+    if (obj_exists(dir, &APPS)) {
         rv = SAR_APPLICATION_EXISTS;
         goto out;
     }
-    list_apps(d, &nl);
-    napps = nl.n;
-    nl_free(&nl);
-    if (napps >= SSKF_MAX_APPS) {
+    if (count_objs(d->dir, &APPS) >= SSKF_MAX_APPS) {
         rv = SAR_NO_ROOM;
         goto out;
     }
@@ -424,14 +485,11 @@ ULONG DEVAPI SKF_CreateApplication(DEVHANDLE hDev, LPSTR szAppName, LPSTR szAdmi
         goto out;
     }
     if ((rv = app_conf_save(dir, &kv)) != SAR_OK) goto out;
-    a = h_new(K_APP, sizeof(sapp_t));
+    a = new_app(d, szAppName, dir);
     if (!a) {
         rv = SAR_MEMORYERR;
         goto out;
     }
-    a->dev = d;
-    snprintf(a->name, sizeof a->name, "%s", szAppName);
-    a->dir = dir;
     dir = NULL;
     *phApplication = a;
 out:
@@ -445,30 +503,22 @@ out:
 ULONG DEVAPI SKF_EnumApplication(DEVHANDLE hDev, LPSTR szAppName, ULONG *pulSize)
 {
     sdev_t *d;
-    namelist_t nl;
     ULONG rv;
     LOCK();
-    if ((rv = enter_dev(__func__, hDev, &d)) != SAR_OK) goto out;
-    if (!pulSize) {
-        rv = SAR_INVALIDPARAMERR;
-        goto out;
-    }
-    list_apps(d, &nl);
-    rv = nl_output(&nl, szAppName, pulSize);
-    nl_free(&nl);
-out:
+    if ((rv = enter_dev(__func__, hDev, &d)) == SAR_OK) rv = enum_objs(d->dir, &APPS, szAppName, pulSize);
     UNLOCK();
     return rv;
 }
 
-static void close_handles_in(int kind, const char *dir)
+/* delete an application or container: close its open handles, remove its directory */
+static ULONG delete_obj(int kind, const char *dir)
 {
-    /* free open handles of a deleted object (apps or containers) */
     for (;;) {
         void *o = h_find_by_dir(kind, dir);
         if (!o) break;
         h_free(o);
     }
+    return remove_dir(dir) == 0 ? SAR_OK : SAR_FILEERR;
 }
 
 ULONG DEVAPI SKF_DeleteApplication(DEVHANDLE hDev, LPSTR szAppName)
@@ -477,20 +527,9 @@ ULONG DEVAPI SKF_DeleteApplication(DEVHANDLE hDev, LPSTR szAppName)
     char *dir = NULL;
     ULONG rv;
     LOCK();
-    if ((rv = enter_dev(__func__, hDev, &d)) != SAR_OK) goto out;
-    if ((rv = check_obj_name(szAppName, SSKF_MAX_APP_NAME)) != SAR_OK) goto out;
-    if (!d->authed) {
-        rv = SAR_USER_NOT_LOGGED_IN;
-        goto out;
-    }
-    dir = app_dir(d, szAppName);
-    if (!dir || !app_exists(dir)) {
-        rv = SAR_APPLICATION_NOT_EXISTS;
-        goto out;
-    }
-    close_handles_in(K_APP, dir);
-    rv = remove_dir(dir) == 0 ? SAR_OK : SAR_FILEERR;
-out:
+    if ((rv = enter_dev(__func__, hDev, &d)) == SAR_OK &&
+        (rv = find_obj(d->dir, &APPS, szAppName, d->authed, &dir)) == SAR_OK)
+        rv = delete_obj(K_APP, dir);
     free(dir);
     UNLOCK();
     return rv;
@@ -499,52 +538,19 @@ out:
 ULONG DEVAPI SKF_OpenApplication(DEVHANDLE hDev, LPSTR szAppName, HAPPLICATION *phApplication)
 {
     sdev_t *d;
-    sapp_t *a;
-    char *dir = NULL;
     ULONG rv;
     LOCK();
-    if ((rv = enter_dev(__func__, hDev, &d)) != SAR_OK) goto out;
-    if (!phApplication) {
-        rv = SAR_INVALIDPARAMERR;
-        goto out;
-    }
-    *phApplication = NULL;
-    if ((rv = check_obj_name(szAppName, SSKF_MAX_APP_NAME)) != SAR_OK) goto out;
-    dir = app_dir(d, szAppName);
-    if (!dir || !app_exists(dir)) {
-        rv = SAR_APPLICATION_NOT_EXISTS;
-        goto out;
-    }
-    a = h_new(K_APP, sizeof(sapp_t));
-    if (!a) {
-        rv = SAR_MEMORYERR;
-        goto out;
-    }
-    a->dev = d;
-    snprintf(a->name, sizeof a->name, "%s", szAppName);
-    a->dir = dir;
-    dir = NULL;
-    *phApplication = a;
-out:
-    free(dir);
+    if ((rv = enter_dev(__func__, hDev, &d)) == SAR_OK && (rv = need_params(phApplication != NULL)) == SAR_OK)
+        rv = open_obj(d, d->dir, &APPS, szAppName, phApplication);
     UNLOCK();
     return rv;
 }
 
 ULONG DEVAPI SKF_CloseApplication(HAPPLICATION hApplication)
 {
-    sapp_t *a;
-    ULONG rv = SAR_OK, code = 0;
-    int action;
+    ULONG rv;
     LOCK();
-    action = fault_tick(__func__, &code);
-    a = h_get(hApplication, K_APP);
-    if (action != FAULT_NONE) rv = fault_apply(action, code, a ? a->dev : NULL, NULL);
-    if (!a) {
-        if (rv == SAR_OK) rv = SAR_INVALIDHANDLEERR;
-    } else {
-        h_free(a);
-    }
+    rv = close_obj(__func__, hApplication, KIND_BIT(K_APP));
     UNLOCK();
     return rv;
 }
@@ -552,10 +558,22 @@ ULONG DEVAPI SKF_CloseApplication(HAPPLICATION hApplication)
 /* ---------------------------------------------------------------- files */
 static char *file_path(sapp_t *a, const char *name, const char *suffix)
 {
-    char enc[ENC_MAX], leaf[ENC_MAX + 8];
-    if (enc_name(name, enc, sizeof enc) != 0) return NULL;
-    snprintf(leaf, sizeof leaf, "%s%s", enc, suffix);
-    return path_join3(a->dir, "files", leaf);
+    return obj_path(a->dir, "files", name, suffix);
+}
+
+/* both paths of a file (freed by the caller also on error) */
+static ULONG file_paths(sapp_t *a, const char *name, char **meta, char **data)
+{
+    *meta = file_path(a, name, ".meta");
+    *data = file_path(a, name, ".data");
+    return *meta && *data ? SAR_OK : SAR_MEMORYERR;
+}
+
+/* the content of a file and the path it was read from */
+static ULONG file_data(sapp_t *a, const char *name, char **path, uint8_t **buf, size_t *len)
+{
+    *path = file_path(a, name, ".data");
+    return *path && read_all(*path, buf, len) == 0 ? SAR_OK : SAR_READFILEERR;
 }
 
 typedef struct {
@@ -576,12 +594,20 @@ static ULONG file_meta(sapp_t *a, const char *name, fmeta_t *m)
     return SAR_OK;
 }
 
-static void list_files(sapp_t *a, namelist_t *nl)
+enum { ACC_NONE, ACC_READ, ACC_WRITE };
+
+/* start of a call on an existing file: handle, file name, other parameters,
+ * metadata, then the read or write right if one is needed */
+static ULONG file_call_start(const char *fn, HAPPLICATION h, const char *name, int params_ok, int access,
+                             sapp_t **a, fmeta_t *m)
 {
-    char *p = path_join(a->dir, "files");
-    memset(nl, 0, sizeof *nl);
-    if (p) list_names(p, ".meta", NULL, nl);
-    free(p);
+    ULONG rv;
+    if ((rv = enter_app(fn, h, a)) != SAR_OK) return rv;
+    if ((rv = check_obj_name(name, MAX_FILE_NAME_SIZE)) != SAR_OK) return rv;
+    if ((rv = need_params(params_ok)) != SAR_OK) return rv;
+    if ((rv = file_meta(*a, name, m)) != SAR_OK) return rv;
+    if (access != ACC_NONE && !rights_ok(*a, access == ACC_READ ? m->rd : m->wr)) return SAR_USER_NOT_LOGGED_IN;
+    return SAR_OK;
 }
 
 static ULONG room_for(sdev_t *d, unsigned long long extra)
@@ -594,11 +620,9 @@ ULONG DEVAPI SKF_CreateFile(HAPPLICATION hApplication, LPSTR szFileName, ULONG u
 {
     sapp_t *a;
     kv_t kv, meta;
-    namelist_t nl;
     char *pm = NULL, *pd = NULL;
     uint8_t *zero = NULL;
     ULONG rv;
-    int nfiles;
     memset(&meta, 0, sizeof meta);
     LOCK();
     if ((rv = enter_app(__func__, hApplication, &a)) != SAR_OK) goto out;
@@ -607,20 +631,12 @@ ULONG DEVAPI SKF_CreateFile(HAPPLICATION hApplication, LPSTR szFileName, ULONG u
     if (!rights_ok(a, kv_get_u32(&kv, "file_rights", SECURE_ANYONE_ACCOUNT))) rv = SAR_USER_NOT_LOGGED_IN;
     kv_free(&kv);
     if (rv != SAR_OK) goto out;
-    pm = file_path(a, szFileName, ".meta");
-    pd = file_path(a, szFileName, ".data");
-    if (!pm || !pd) {
-        rv = SAR_MEMORYERR;
-        goto out;
-    }
+    if ((rv = file_paths(a, szFileName, &pm, &pd)) != SAR_OK) goto out;
     if (sskf_file_exists(pm)) {
         rv = SAR_FILE_ALREADY_EXIST;
         goto out;
     }
-    list_files(a, &nl);
-    nfiles = nl.n;
-    nl_free(&nl);
-    if (nfiles >= SSKF_MAX_FILES || (rv = room_for(a->dev, ulFileSize)) != SAR_OK) {
+    if (count_objs(a->dir, &FILES) >= SSKF_MAX_FILES || (rv = room_for(a->dev, ulFileSize)) != SAR_OK) {
         rv = SAR_NO_ROOM;
         goto out;
     }
@@ -655,19 +671,8 @@ ULONG DEVAPI SKF_DeleteFile(HAPPLICATION hApplication, LPSTR szFileName)
     char *pm = NULL, *pd = NULL;
     ULONG rv;
     LOCK();
-    if ((rv = enter_app(__func__, hApplication, &a)) != SAR_OK) goto out;
-    if ((rv = check_obj_name(szFileName, MAX_FILE_NAME_SIZE)) != SAR_OK) goto out;
-    if ((rv = file_meta(a, szFileName, &m)) != SAR_OK) goto out;
-    if (!rights_ok(a, m.wr)) {
-        rv = SAR_USER_NOT_LOGGED_IN;
-        goto out;
-    }
-    pm = file_path(a, szFileName, ".meta");
-    pd = file_path(a, szFileName, ".data");
-    if (!pm || !pd) {
-        rv = SAR_MEMORYERR;
-        goto out;
-    }
+    if ((rv = file_call_start(__func__, hApplication, szFileName, 1, ACC_WRITE, &a, &m)) != SAR_OK) goto out;
+    if ((rv = file_paths(a, szFileName, &pm, &pd)) != SAR_OK) goto out;
     if (sskf_unlink(pm) != 0) rv = SAR_FILEERR;
     sskf_unlink(pd);
 out:
@@ -680,18 +685,9 @@ out:
 ULONG DEVAPI SKF_EnumFiles(HAPPLICATION hApplication, LPSTR szFileList, ULONG *pulSize)
 {
     sapp_t *a;
-    namelist_t nl;
     ULONG rv;
     LOCK();
-    if ((rv = enter_app(__func__, hApplication, &a)) != SAR_OK) goto out;
-    if (!pulSize) {
-        rv = SAR_INVALIDPARAMERR;
-        goto out;
-    }
-    list_files(a, &nl);
-    rv = nl_output(&nl, szFileList, pulSize);
-    nl_free(&nl);
-out:
+    if ((rv = enter_app(__func__, hApplication, &a)) == SAR_OK) rv = enum_objs(a->dir, &FILES, szFileList, pulSize);
     UNLOCK();
     return rv;
 }
@@ -702,13 +698,8 @@ ULONG DEVAPI SKF_GetFileInfo(HAPPLICATION hApplication, LPSTR szFileName, FILEAT
     fmeta_t m;
     ULONG rv;
     LOCK();
-    if ((rv = enter_app(__func__, hApplication, &a)) != SAR_OK) goto out;
-    if ((rv = check_obj_name(szFileName, MAX_FILE_NAME_SIZE)) != SAR_OK) goto out;
-    if (!pFileInfo) {
-        rv = SAR_INVALIDPARAMERR;
+    if ((rv = file_call_start(__func__, hApplication, szFileName, pFileInfo != NULL, ACC_NONE, &a, &m)) != SAR_OK)
         goto out;
-    }
-    if ((rv = file_meta(a, szFileName, &m)) != SAR_OK) goto out;
     memset(pFileInfo, 0, sizeof *pFileInfo);
     memcpy(pFileInfo->FileName, szFileName, strlen(szFileName)); /* <= 32, NUL if room */
     pFileInfo->FileSize = m.size;
@@ -729,37 +720,16 @@ ULONG DEVAPI SKF_ReadFile(HAPPLICATION hApplication, LPSTR szFileName, ULONG ulO
     size_t len = 0;
     ULONG rv, n;
     LOCK();
-    if ((rv = enter_app(__func__, hApplication, &a)) != SAR_OK) goto out;
-    if ((rv = check_obj_name(szFileName, MAX_FILE_NAME_SIZE)) != SAR_OK) goto out;
-    if (!pulOutLen) {
-        rv = SAR_INVALIDPARAMERR;
+    if ((rv = file_call_start(__func__, hApplication, szFileName, pulOutLen != NULL, ACC_READ, &a, &m)) != SAR_OK)
         goto out;
-    }
-    if ((rv = file_meta(a, szFileName, &m)) != SAR_OK) goto out;
-    if (!rights_ok(a, m.rd)) {
-        rv = SAR_USER_NOT_LOGGED_IN;
-        goto out;
-    }
     if (ulOffset > m.size) {
         rv = SAR_INDATALENERR;
         goto out;
     }
     n = m.size - ulOffset;
     if (ulSize < n) n = ulSize;
-    if (!pbOutData) {
-        *pulOutLen = n;
-        goto out;
-    }
-    if (*pulOutLen < n) {
-        *pulOutLen = n;
-        rv = SAR_BUFFER_TOO_SMALL;
-        goto out;
-    }
-    pd = file_path(a, szFileName, ".data");
-    if (!pd || read_all(pd, &buf, &len) != 0) {
-        rv = SAR_READFILEERR;
-        goto out;
-    }
+    if (!out_room(pbOutData, pulOutLen, n, &rv)) goto out;
+    if ((rv = file_data(a, szFileName, &pd, &buf, &len)) != SAR_OK) goto out;
     if (len < (size_t)ulOffset + n) {
         rv = SAR_READFILEERR;
         goto out;
@@ -782,26 +752,13 @@ ULONG DEVAPI SKF_WriteFile(HAPPLICATION hApplication, LPSTR szFileName, ULONG ul
     size_t len = 0;
     ULONG rv;
     LOCK();
-    if ((rv = enter_app(__func__, hApplication, &a)) != SAR_OK) goto out;
-    if ((rv = check_obj_name(szFileName, MAX_FILE_NAME_SIZE)) != SAR_OK) goto out;
-    if (!pbData && ulSize) {
-        rv = SAR_INVALIDPARAMERR;
+    if ((rv = file_call_start(__func__, hApplication, szFileName, pbData || !ulSize, ACC_WRITE, &a, &m)) != SAR_OK)
         goto out;
-    }
-    if ((rv = file_meta(a, szFileName, &m)) != SAR_OK) goto out;
-    if (!rights_ok(a, m.wr)) {
-        rv = SAR_USER_NOT_LOGGED_IN;
-        goto out;
-    }
     if ((uint64_t)ulOffset + ulSize > m.size) {
         rv = SAR_INDATALENERR; /* files have the fixed size given to SKF_CreateFile */
         goto out;
     }
-    pd = file_path(a, szFileName, ".data");
-    if (!pd || read_all(pd, &buf, &len) != 0) {
-        rv = SAR_READFILEERR;
-        goto out;
-    }
+    if ((rv = file_data(a, szFileName, &pd, &buf, &len)) != SAR_OK) goto out;
     if (len != m.size) {
         uint8_t *nb = realloc(buf, m.size ? m.size : 1);
         if (!nb) {
@@ -822,90 +779,42 @@ out:
 }
 
 /* ------------------------------------------------------------ containers */
-static char *con_dir(sapp_t *a, const char *name)
-{
-    char enc[ENC_MAX];
-    if (enc_name(name, enc, sizeof enc) != 0) return NULL;
-    return path_join3(a->dir, "containers", enc);
-}
 
-static int con_exists(const char *dir)
-{
-    char *p = path_join(dir, "container.conf");
-    int r = p ? sskf_file_exists(p) : 0;
-    free(p);
-    return r;
-}
-
-static void list_cons(sapp_t *a, namelist_t *nl)
-{
-    char *p = path_join(a->dir, "containers");
-    memset(nl, 0, sizeof *nl);
-    if (p) list_names(p, NULL, "container.conf", nl);
-    free(p);
-}
 
 ULONG con_load(scon_t *c, kv_t *kv)
 {
-    char *p = path_join(c->dir, "container.conf");
-    int rc = p ? kv_load(p, kv) : -1;
-    free(p);
-    return rc == 0 ? SAR_OK : SAR_FILEERR;
+    return kv_load_at(c->dir, "container.conf", kv) == 0 ? SAR_OK : SAR_FILEERR;
 }
 
 ULONG con_save(scon_t *c, const kv_t *kv)
 {
-    char *p = path_join(c->dir, "container.conf");
-    int rc = p ? kv_save(p, kv) : -1;
-    free(p);
-    return rc == 0 ? SAR_OK : SAR_WRITEFILEERR;
-}
-
-static scon_t *new_con(sapp_t *a, const char *name, char *dir)
-{
-    scon_t *c = h_new(K_CON, sizeof(scon_t));
-    if (!c) return NULL;
-    c->app = a;
-    snprintf(c->name, sizeof c->name, "%s", name);
-    c->dir = dir;
-    return c;
+    return kv_save_at(c->dir, "container.conf", kv) == 0 ? SAR_OK : SAR_WRITEFILEERR;
 }
 
 ULONG DEVAPI SKF_CreateContainer(HAPPLICATION hApplication, LPSTR szContainerName, HCONTAINER *phContainer)
 {
     sapp_t *a;
     scon_t *c;
-    namelist_t nl;
     kv_t kv;
     char *dir = NULL;
     ULONG rv;
-    int n;
     memset(&kv, 0, sizeof kv);
     LOCK();
-    if ((rv = enter_app(__func__, hApplication, &a)) != SAR_OK) goto out;
-    if (!phContainer) {
-        rv = SAR_INVALIDPARAMERR;
+    if ((rv = enter_app(__func__, hApplication, &a)) != SAR_OK || (rv = need_params(phContainer != NULL)) != SAR_OK)
         goto out;
-    }
     *phContainer = NULL;
     if ((rv = check_obj_name(szContainerName, MAX_CONTAINER_NAME_SIZE)) != SAR_OK) goto out;
-    if (!a->user_in) {
-        rv = SAR_USER_NOT_LOGGED_IN;
-        goto out;
-    }
-    dir = con_dir(a, szContainerName);
+    if ((rv = need_login(a->user_in)) != SAR_OK) goto out;
+    dir = obj_dir(a->dir, &CONS, szContainerName);
     if (!dir) {
         rv = SAR_MEMORYERR;
         goto out;
     }
-    if (con_exists(dir)) {
+    if (obj_exists(dir, &CONS)) {
         rv = SAR_FILE_ALREADY_EXIST;
         goto out;
     }
-    list_cons(a, &nl);
-    n = nl.n;
-    nl_free(&nl);
-    if (n >= SSKF_MAX_CONTAINERS) {
+    if (count_objs(a->dir, &CONS) >= SSKF_MAX_CONTAINERS) {
         rv = SAR_REACH_MAX_CONTAINER_COUNT;
         goto out;
     }
@@ -939,31 +848,10 @@ out:
 ULONG DEVAPI SKF_OpenContainer(HAPPLICATION hApplication, LPSTR szContainerName, HCONTAINER *phContainer)
 {
     sapp_t *a;
-    scon_t *c;
-    char *dir = NULL;
     ULONG rv;
     LOCK();
-    if ((rv = enter_app(__func__, hApplication, &a)) != SAR_OK) goto out;
-    if (!phContainer) {
-        rv = SAR_INVALIDPARAMERR;
-        goto out;
-    }
-    *phContainer = NULL;
-    if ((rv = check_obj_name(szContainerName, MAX_CONTAINER_NAME_SIZE)) != SAR_OK) goto out;
-    dir = con_dir(a, szContainerName);
-    if (!dir || !con_exists(dir)) {
-        rv = SAR_FILE_NOT_EXIST;
-        goto out;
-    }
-    c = new_con(a, szContainerName, dir);
-    if (!c) {
-        rv = SAR_MEMORYERR;
-        goto out;
-    }
-    dir = NULL;
-    *phContainer = c;
-out:
-    free(dir);
+    if ((rv = enter_app(__func__, hApplication, &a)) == SAR_OK && (rv = need_params(phContainer != NULL)) == SAR_OK)
+        rv = open_obj(a, a->dir, &CONS, szContainerName, phContainer);
     UNLOCK();
     return rv;
 }
@@ -974,20 +862,9 @@ ULONG DEVAPI SKF_DeleteContainer(HAPPLICATION hApplication, LPSTR szContainerNam
     char *dir = NULL;
     ULONG rv;
     LOCK();
-    if ((rv = enter_app(__func__, hApplication, &a)) != SAR_OK) goto out;
-    if ((rv = check_obj_name(szContainerName, MAX_CONTAINER_NAME_SIZE)) != SAR_OK) goto out;
-    if (!a->user_in) {
-        rv = SAR_USER_NOT_LOGGED_IN;
-        goto out;
-    }
-    dir = con_dir(a, szContainerName);
-    if (!dir || !con_exists(dir)) {
-        rv = SAR_FILE_NOT_EXIST;
-        goto out;
-    }
-    close_handles_in(K_CON, dir);
-    rv = remove_dir(dir) == 0 ? SAR_OK : SAR_FILEERR;
-out:
+    if ((rv = enter_app(__func__, hApplication, &a)) == SAR_OK &&
+        (rv = find_obj(a->dir, &CONS, szContainerName, a->user_in, &dir)) == SAR_OK)
+        rv = delete_obj(K_CON, dir);
     free(dir);
     UNLOCK();
     return rv;
@@ -995,18 +872,9 @@ out:
 
 ULONG DEVAPI SKF_CloseContainer(HCONTAINER hContainer)
 {
-    scon_t *c;
-    ULONG rv = SAR_OK, code = 0;
-    int action;
+    ULONG rv;
     LOCK();
-    action = fault_tick(__func__, &code);
-    c = h_get(hContainer, K_CON);
-    if (action != FAULT_NONE) rv = fault_apply(action, code, c ? c->app->dev : NULL, NULL);
-    if (!c) {
-        if (rv == SAR_OK) rv = SAR_INVALIDHANDLEERR;
-    } else {
-        h_free(c);
-    }
+    rv = close_obj(__func__, hContainer, KIND_BIT(K_CON));
     UNLOCK();
     return rv;
 }
@@ -1014,18 +882,10 @@ ULONG DEVAPI SKF_CloseContainer(HCONTAINER hContainer)
 ULONG DEVAPI SKF_EnumContainer(HAPPLICATION hApplication, LPSTR szContainerName, ULONG *pulSize)
 {
     sapp_t *a;
-    namelist_t nl;
     ULONG rv;
     LOCK();
-    if ((rv = enter_app(__func__, hApplication, &a)) != SAR_OK) goto out;
-    if (!pulSize) {
-        rv = SAR_INVALIDPARAMERR;
-        goto out;
-    }
-    list_cons(a, &nl);
-    rv = nl_output(&nl, szContainerName, pulSize);
-    nl_free(&nl);
-out:
+    if ((rv = enter_app(__func__, hApplication, &a)) == SAR_OK)
+        rv = enum_objs(a->dir, &CONS, szContainerName, pulSize);
     UNLOCK();
     return rv;
 }
@@ -1036,11 +896,8 @@ ULONG DEVAPI SKF_GetContainerType(HCONTAINER hContainer, ULONG *pulContainerType
     kv_t kv;
     ULONG rv;
     LOCK();
-    if ((rv = enter_con(__func__, hContainer, &c)) != SAR_OK) goto out;
-    if (!pulContainerType) {
-        rv = SAR_INVALIDPARAMERR;
+    if ((rv = enter_con(__func__, hContainer, &c)) != SAR_OK || (rv = need_params(pulContainerType != NULL)) != SAR_OK)
         goto out;
-    }
     if ((rv = con_load(c, &kv)) != SAR_OK) goto out;
     *pulContainerType = (kv_get(&kv, "sign_pub") || kv_get(&kv, "enc_pub")) ? CONTAINER_TYPE_ECC : CONTAINER_TYPE_EMPTY;
     kv_free(&kv);
@@ -1070,10 +927,7 @@ ULONG DEVAPI SKF_ImportCertificate(HCONTAINER hContainer, BOOL bSignFlag, BYTE *
         rv = SAR_INDATALENERR;
         goto out;
     }
-    if (!c->app->user_in) {
-        rv = SAR_USER_NOT_LOGGED_IN;
-        goto out;
-    }
+    if ((rv = need_login(c->app->user_in)) != SAR_OK) goto out;
     p = cert_path(c, bSignFlag);
     if (!p) {
         rv = SAR_MEMORYERR;
@@ -1099,27 +953,14 @@ ULONG DEVAPI SKF_ExportCertificate(HCONTAINER hContainer, BOOL bSignFlag, BYTE *
     size_t len = 0;
     ULONG rv;
     LOCK();
-    if ((rv = enter_con(__func__, hContainer, &c)) != SAR_OK) goto out;
-    if (!pulCertLen) {
-        rv = SAR_INVALIDPARAMERR;
+    if ((rv = enter_con(__func__, hContainer, &c)) != SAR_OK || (rv = need_params(pulCertLen != NULL)) != SAR_OK)
         goto out;
-    }
     p = cert_path(c, bSignFlag);
     if (!p || read_all(p, &buf, &len) != 0 || len == 0) {
         rv = SAR_CERTNOTFOUNTERR;
         goto out;
     }
-    if (!pbCert) {
-        *pulCertLen = (ULONG)len;
-        goto out;
-    }
-    if (*pulCertLen < len) {
-        *pulCertLen = (ULONG)len;
-        rv = SAR_BUFFER_TOO_SMALL;
-        goto out;
-    }
-    memcpy(pbCert, buf, len);
-    *pulCertLen = (ULONG)len;
+    rv = out_copy(pbCert, pulCertLen, buf, len);
 out:
     free(buf);
     free(p);
@@ -1134,24 +975,15 @@ ULONG DEVAPI SKF_ExportPublicKey(HCONTAINER hContainer, BOOL bSignFlag, BYTE *pb
     uint8_t xy[64];
     ULONG rv;
     LOCK();
-    if ((rv = enter_con(__func__, hContainer, &c)) != SAR_OK) goto out;
-    if (!pulBlobLen) {
-        rv = SAR_INVALIDPARAMERR;
+    if ((rv = enter_con(__func__, hContainer, &c)) != SAR_OK || (rv = need_params(pulBlobLen != NULL)) != SAR_OK)
         goto out;
-    }
     if ((rv = con_load(c, &kv)) != SAR_OK) goto out;
     if (kv_get_hex(&kv, bSignFlag ? "sign_pub" : "enc_pub", xy, sizeof xy) != 64) {
         rv = SAR_KEYNOTFOUNTERR;
-    } else if (!pbBlob) {
-        *pulBlobLen = sizeof(ECCPUBLICKEYBLOB);
-    } else if (*pulBlobLen < sizeof(ECCPUBLICKEYBLOB)) {
-        *pulBlobLen = sizeof(ECCPUBLICKEYBLOB);
-        rv = SAR_BUFFER_TOO_SMALL;
     } else {
         ECCPUBLICKEYBLOB b;
         pubblob_set(&b, xy, xy + 32);
-        memcpy(pbBlob, &b, sizeof b);
-        *pulBlobLen = sizeof(ECCPUBLICKEYBLOB);
+        rv = out_copy(pbBlob, pulBlobLen, &b, sizeof b);
     }
     kv_free(&kv);
 out:

@@ -108,19 +108,39 @@ static ULONG con_store_keypair(scon_t *c, const char *which, const uint8_t d[32]
     return rv;
 }
 
-static int sym_alg_ok(ULONG alg)
+static ULONG sym_alg_check(ULONG alg)
 {
-    return alg == SGD_SMS4_ECB || alg == SGD_SMS4_CBC || alg == SGD_SMS4_MAC;
+    return alg == SGD_SMS4_ECB || alg == SGD_SMS4_CBC || alg == SGD_SMS4_MAC ? SAR_OK : SAR_NOTSUPPORTYETERR;
 }
 
-static skey_t *new_key(sdev_t *d, ULONG alg, const uint8_t key[16])
+/* a new session key handle in *ph */
+static ULONG key_out(sdev_t *d, ULONG alg, const uint8_t key[16], HANDLE *ph)
 {
     skey_t *k = h_new(K_KEY, sizeof(skey_t));
-    if (!k) return NULL;
+    if (!k) return SAR_MEMORYERR;
     k->dev = d;
     k->alg = alg;
     memcpy(k->key, key, 16);
-    return k;
+    *ph = k;
+    return SAR_OK;
+}
+
+/* SM2-sign the 32-byte e with d into *sig; wipes d */
+static ULONG sign_to_blob(uint8_t d[32], const BYTE *e, ECCSIGNATUREBLOB *sig)
+{
+    uint8_t r[32], s[32];
+    ULONG rv = SAR_OK;
+    if (!sm2_sign_e(d, e, r, s)) rv = SAR_FAIL;
+    else sig_set(sig, r, s);
+    secure_zero(d, 32);
+    return rv;
+}
+
+/* 1 if d is the private key of the public key (px, py) */
+static int priv_matches(const uint8_t d[32], const uint8_t px[32], const uint8_t py[32])
+{
+    uint8_t qx[32], qy[32];
+    return sm2_pub_of(d, qx, qy) && !memcmp(qx, px, 32) && !memcmp(qy, py, 32);
 }
 
 /* ----------------------------------------------------------------- ECC */
@@ -130,19 +150,12 @@ ULONG DEVAPI SKF_GenECCKeyPair(HCONTAINER hContainer, ULONG ulAlgId, ECCPUBLICKE
     uint8_t d[32], x[32], y[32];
     ULONG rv;
     LOCK();
-    if ((rv = enter_con(__func__, hContainer, &c)) != SAR_OK) goto out;
-    if (!pBlob) {
-        rv = SAR_INVALIDPARAMERR;
-        goto out;
-    }
+    if ((rv = enter_con(__func__, hContainer, &c)) != SAR_OK || (rv = need_params(pBlob != NULL)) != SAR_OK) goto out;
     if (ulAlgId != SGD_SM2_1) {
         rv = SAR_NOTSUPPORTYETERR;
         goto out;
     }
-    if (!c->app->user_in) {
-        rv = SAR_USER_NOT_LOGGED_IN;
-        goto out;
-    }
+    if ((rv = need_login(c->app->user_in)) != SAR_OK) goto out;
     if (!sm2_gen(d, x, y)) {
         rv = SAR_FAIL;
         goto out;
@@ -165,19 +178,12 @@ ULONG DEVAPI SKF_ImportECCKeyPair(HCONTAINER hContainer, ENVELOPEDKEYBLOB *pEnve
 {
     scon_t *c;
     const ENVELOPEDKEYBLOB *e = pEnvelopedKeyBlob;
-    uint8_t sd[32], symkey[16], px[32], py[32], buf[64], d[32], qx[32], qy[32];
+    uint8_t sd[32], symkey[16], px[32], py[32], buf[64], d[32];
     ULONG rv;
     int found = 0;
     LOCK();
-    if ((rv = enter_con(__func__, hContainer, &c)) != SAR_OK) goto out;
-    if (!e) {
-        rv = SAR_INVALIDPARAMERR;
-        goto out;
-    }
-    if (!c->app->user_in) {
-        rv = SAR_USER_NOT_LOGGED_IN;
-        goto out;
-    }
+    if ((rv = enter_con(__func__, hContainer, &c)) != SAR_OK || (rv = need_params(e != NULL)) != SAR_OK) goto out;
+    if ((rv = need_login(c->app->user_in)) != SAR_OK) goto out;
     if (e->Version != 1 || e->ulBits != 256) {
         rv = SAR_KEYINFOTYPEERR;
         goto out;
@@ -196,14 +202,12 @@ ULONG DEVAPI SKF_ImportECCKeyPair(HCONTAINER hContainer, ENVELOPEDKEYBLOB *pEnve
     /* A */
     if (sm4_ecb(symkey, e->cbEncryptedPriKey, buf, 64, 0) && !memcmp(buf, ZERO32, 32)) {
         memcpy(d, buf + 32, 32);
-        found = sm2_pub_of(d, qx, qy) && !memcmp(qx, px, 32) && !memcmp(qy, py, 32);
+        found = priv_matches(d, px, py);
     }
     /* B */
-    if (!found && sm4_ecb(symkey, e->cbEncryptedPriKey + 32, d, 32, 0))
-        found = sm2_pub_of(d, qx, qy) && !memcmp(qx, px, 32) && !memcmp(qy, py, 32);
+    if (!found && sm4_ecb(symkey, e->cbEncryptedPriKey + 32, d, 32, 0)) found = priv_matches(d, px, py);
     /* C */
-    if (!found && sm4_ecb(symkey, e->cbEncryptedPriKey, d, 32, 0))
-        found = sm2_pub_of(d, qx, qy) && !memcmp(qx, px, 32) && !memcmp(qy, py, 32);
+    if (!found && sm4_ecb(symkey, e->cbEncryptedPriKey, d, 32, 0)) found = priv_matches(d, px, py);
     if (!found) rv = SAR_KEYINFOTYPEERR;
     else rv = con_store_keypair(c, "enc", d, px, py);
 out:
@@ -218,26 +222,18 @@ out:
 ULONG DEVAPI SKF_ECCSignData(HCONTAINER hContainer, BYTE *pbData, ULONG ulDataLen, ECCSIGNATUREBLOB *pSignature)
 {
     scon_t *c;
-    uint8_t d[32], r[32], s[32];
+    uint8_t d[32];
     ULONG rv;
     LOCK();
-    if ((rv = enter_con(__func__, hContainer, &c)) != SAR_OK) goto out;
-    if (!pbData || !pSignature) {
-        rv = SAR_INVALIDPARAMERR;
+    if ((rv = enter_con(__func__, hContainer, &c)) != SAR_OK || (rv = need_params(pbData && pSignature)) != SAR_OK)
         goto out;
-    }
     if (ulDataLen != 32) {
         rv = SAR_INDATALENERR;
         goto out;
     }
-    if (!c->app->user_in) {
-        rv = SAR_USER_NOT_LOGGED_IN;
-        goto out;
-    }
+    if ((rv = need_login(c->app->user_in)) != SAR_OK) goto out;
     if ((rv = con_keypair(c, "sign", d, NULL)) != SAR_OK) goto out;
-    if (!sm2_sign_e(d, pbData, r, s)) rv = SAR_FAIL;
-    else sig_set(pSignature, r, s);
-    secure_zero(d, sizeof d);
+    rv = sign_to_blob(d, pbData, pSignature);
 out:
     UNLOCK();
     return rv;
@@ -257,48 +253,46 @@ static ULONG verify_common(ECCPUBLICKEYBLOB *pub, BYTE *data, ULONG len, ECCSIGN
     return v == 1 ? SAR_OK : SAR_FAIL;
 }
 
-ULONG DEVAPI SKF_ECCVerify(DEVHANDLE hDev, ECCPUBLICKEYBLOB *pECCPubKeyBlob, BYTE *pbData, ULONG ulDataLen,
-                           ECCSIGNATUREBLOB *pSignature)
+/* ECCVerify and ExtECCVerify are the same call (no key of the device is used) */
+static ULONG verify_call(const char *fn, DEVHANDLE hDev, ECCPUBLICKEYBLOB *pub, BYTE *data, ULONG len,
+                         ECCSIGNATUREBLOB *sig)
 {
     sdev_t *d;
     ULONG rv;
     LOCK();
-    if ((rv = enter_dev(__func__, hDev, &d)) == SAR_OK) rv = verify_common(pECCPubKeyBlob, pbData, ulDataLen, pSignature);
+    if ((rv = enter_dev(fn, hDev, &d)) == SAR_OK) rv = verify_common(pub, data, len, sig);
     UNLOCK();
     return rv;
+}
+
+ULONG DEVAPI SKF_ECCVerify(DEVHANDLE hDev, ECCPUBLICKEYBLOB *pECCPubKeyBlob, BYTE *pbData, ULONG ulDataLen,
+                           ECCSIGNATUREBLOB *pSignature)
+{
+    return verify_call(__func__, hDev, pECCPubKeyBlob, pbData, ulDataLen, pSignature);
 }
 
 ULONG DEVAPI SKF_ExtECCVerify(DEVHANDLE hDev, ECCPUBLICKEYBLOB *pECCPubKeyBlob, BYTE *pbData, ULONG ulDataLen,
                               ECCSIGNATUREBLOB *pSignature)
 {
-    sdev_t *d;
-    ULONG rv;
-    LOCK();
-    if ((rv = enter_dev(__func__, hDev, &d)) == SAR_OK) rv = verify_common(pECCPubKeyBlob, pbData, ulDataLen, pSignature);
-    UNLOCK();
-    return rv;
+    return verify_call(__func__, hDev, pECCPubKeyBlob, pbData, ulDataLen, pSignature);
 }
 
 ULONG DEVAPI SKF_ExtECCSign(DEVHANDLE hDev, ECCPRIVATEKEYBLOB *pECCPriKeyBlob, BYTE *pbData, ULONG ulDataLen,
                             ECCSIGNATUREBLOB *pSignature)
 {
     sdev_t *dv;
-    uint8_t d[32], r[32], s[32];
+    uint8_t d[32];
     ULONG rv;
     LOCK();
-    if ((rv = enter_dev(__func__, hDev, &dv)) != SAR_OK) goto out;
-    if (!pECCPriKeyBlob || !pbData || !pSignature) {
-        rv = SAR_INVALIDPARAMERR;
+    if ((rv = enter_dev(__func__, hDev, &dv)) != SAR_OK ||
+        (rv = need_params(pECCPriKeyBlob && pbData && pSignature)) != SAR_OK)
         goto out;
-    }
     if (ulDataLen != 32) {
         rv = SAR_INDATALENERR;
         goto out;
     }
     if ((rv = privblob_get(pECCPriKeyBlob, d)) != SAR_OK) goto out;
-    if (!sm2_sign_e(d, pbData, r, s)) rv = SAR_FAIL;
-    else sig_set(pSignature, r, s);
-    secure_zero(d, sizeof d);
+    rv = sign_to_blob(d, pbData, pSignature);
 out:
     UNLOCK();
     return rv;
@@ -311,11 +305,9 @@ ULONG DEVAPI SKF_ExtECCEncrypt(DEVHANDLE hDev, ECCPUBLICKEYBLOB *pECCPubKeyBlob,
     uint8_t x[32], y[32];
     ULONG rv;
     LOCK();
-    if ((rv = enter_dev(__func__, hDev, &d)) != SAR_OK) goto out;
-    if (!pECCPubKeyBlob || !pbPlainText || !pCipherText) {
-        rv = SAR_INVALIDPARAMERR;
+    if ((rv = enter_dev(__func__, hDev, &d)) != SAR_OK ||
+        (rv = need_params(pECCPubKeyBlob && pbPlainText && pCipherText)) != SAR_OK)
         goto out;
-    }
     if (ulPlainTextLen == 0 || ulPlainTextLen > SSKF_MAX_ECC_BUFFER) {
         rv = SAR_INDATALENERR;
         goto out;
@@ -335,25 +327,15 @@ ULONG DEVAPI SKF_ExtECCDecrypt(DEVHANDLE hDev, ECCPRIVATEKEYBLOB *pECCPriKeyBlob
     uint8_t *tmp = NULL;
     ULONG rv, n;
     LOCK();
-    if ((rv = enter_dev(__func__, hDev, &dv)) != SAR_OK) goto out;
-    if (!pECCPriKeyBlob || !pCipherText || !pulPlainTextLen) {
-        rv = SAR_INVALIDPARAMERR;
+    if ((rv = enter_dev(__func__, hDev, &dv)) != SAR_OK ||
+        (rv = need_params(pECCPriKeyBlob && pCipherText && pulPlainTextLen)) != SAR_OK)
         goto out;
-    }
     n = pCipherText->CipherLen;
     if (n == 0 || n > SSKF_MAX_ECC_BUFFER) {
         rv = SAR_INDATALENERR;
         goto out;
     }
-    if (!pbPlainText) {
-        *pulPlainTextLen = n;
-        goto out;
-    }
-    if (*pulPlainTextLen < n) {
-        *pulPlainTextLen = n;
-        rv = SAR_BUFFER_TOO_SMALL;
-        goto out;
-    }
+    if (!out_room(pbPlainText, pulPlainTextLen, n, &rv)) goto out;
     if ((rv = privblob_get(pECCPriKeyBlob, d)) != SAR_OK) goto out;
     tmp = malloc(n);
     if (!tmp) {
@@ -377,30 +359,18 @@ ULONG DEVAPI SKF_ECCExportSessionKey(HCONTAINER hContainer, ULONG ulAlgId, ECCPU
 {
     scon_t *c;
     uint8_t x[32], y[32], key[16];
-    skey_t *k;
     ULONG rv;
     LOCK();
-    if ((rv = enter_con(__func__, hContainer, &c)) != SAR_OK) goto out;
-    if (!pPubKey || !pData || !phSessionKey) {
-        rv = SAR_INVALIDPARAMERR;
+    if ((rv = enter_con(__func__, hContainer, &c)) != SAR_OK ||
+        (rv = need_params(pPubKey && pData && phSessionKey)) != SAR_OK || (rv = sym_alg_check(ulAlgId)) != SAR_OK)
         goto out;
-    }
-    if (!sym_alg_ok(ulAlgId)) {
-        rv = SAR_NOTSUPPORTYETERR;
-        goto out;
-    }
     if ((rv = pubblob_get(pPubKey, x, y)) != SAR_OK) goto out;
     if (!rand_bytes(key, 16)) {
         rv = SAR_GENRANDERR;
         goto out;
     }
     if ((rv = ecc_encrypt_to_blob(x, y, key, 16, pData)) != SAR_OK) goto out;
-    k = new_key(c->app->dev, ulAlgId, key);
-    if (!k) {
-        rv = SAR_MEMORYERR;
-        goto out;
-    }
-    *phSessionKey = k;
+    rv = key_out(c->app->dev, ulAlgId, key, phSessionKey);
 out:
     secure_zero(key, sizeof key);
     UNLOCK();
@@ -413,18 +383,11 @@ ULONG DEVAPI SKF_ImportSessionKey(HCONTAINER hContainer, ULONG ulAlgId, BYTE *pb
     scon_t *c;
     uint8_t d[32], key[16];
     const ECCCIPHERBLOB *b = (const ECCCIPHERBLOB *)pbWrapedData;
-    skey_t *k;
     ULONG rv;
     LOCK();
-    if ((rv = enter_con(__func__, hContainer, &c)) != SAR_OK) goto out;
-    if (!pbWrapedData || !phKey) {
-        rv = SAR_INVALIDPARAMERR;
+    if ((rv = enter_con(__func__, hContainer, &c)) != SAR_OK || (rv = need_params(pbWrapedData && phKey)) != SAR_OK ||
+        (rv = sym_alg_check(ulAlgId)) != SAR_OK)
         goto out;
-    }
-    if (!sym_alg_ok(ulAlgId)) {
-        rv = SAR_NOTSUPPORTYETERR;
-        goto out;
-    }
     if (ulWrapedLen < 165 || b->CipherLen > ulWrapedLen - 164) {
         rv = SAR_INDATALENERR;
         goto out;
@@ -433,18 +396,10 @@ ULONG DEVAPI SKF_ImportSessionKey(HCONTAINER hContainer, ULONG ulAlgId, BYTE *pb
         rv = SAR_KEYINFOTYPEERR;
         goto out;
     }
-    if (!c->app->user_in) {
-        rv = SAR_USER_NOT_LOGGED_IN;
-        goto out;
-    }
+    if ((rv = need_login(c->app->user_in)) != SAR_OK) goto out;
     if ((rv = con_keypair(c, "enc", d, NULL)) != SAR_OK) goto out;
     if ((rv = ecc_decrypt_blob(d, b, key)) != SAR_OK) goto out;
-    k = new_key(c->app->dev, ulAlgId, key);
-    if (!k) {
-        rv = SAR_MEMORYERR;
-        goto out;
-    }
-    *phKey = k;
+    rv = key_out(c->app->dev, ulAlgId, key, phKey);
 out:
     secure_zero(d, sizeof d);
     secure_zero(key, sizeof key);
@@ -455,30 +410,40 @@ out:
 ULONG DEVAPI SKF_SetSymmKey(DEVHANDLE hDev, BYTE *pbKey, ULONG ulAlgID, HANDLE *phKey)
 {
     sdev_t *d;
-    skey_t *k;
     ULONG rv;
     LOCK();
-    if ((rv = enter_dev(__func__, hDev, &d)) != SAR_OK) goto out;
-    if (!pbKey || !phKey) {
-        rv = SAR_INVALIDPARAMERR;
-        goto out;
-    }
-    if (!sym_alg_ok(ulAlgID)) {
-        rv = SAR_NOTSUPPORTYETERR;
-        goto out;
-    }
-    k = new_key(d, ulAlgID, pbKey);
-    if (!k) {
-        rv = SAR_MEMORYERR;
-        goto out;
-    }
-    *phKey = k;
-out:
+    if ((rv = enter_dev(__func__, hDev, &d)) == SAR_OK && (rv = need_params(pbKey && phKey)) == SAR_OK &&
+        (rv = sym_alg_check(ulAlgID)) == SAR_OK)
+        rv = key_out(d, ulAlgID, pbKey, phKey);
     UNLOCK();
     return rv;
 }
 
 /* ----------------------------------------------------------- SM4 ECB/CBC */
+/* Streaming (cipher and MAC): the pending partial block followed by n input
+ * bytes, in a fresh buffer of alloc bytes (NULL if out of memory). */
+static uint8_t *join_pending(const uint8_t *pend, size_t plen, const BYTE *in, ULONG n, size_t alloc)
+{
+    uint8_t *all = malloc(alloc);
+    if (!all) return NULL;
+    memcpy(all, pend, plen);
+    if (n) memcpy(all + plen, in, n);
+    return all;
+}
+
+/* run n bytes (whole blocks) through ctx; 1 if all n came out */
+static int sm4_blocks(EVP_CIPHER_CTX *ctx, uint8_t *out, const uint8_t *in, size_t n)
+{
+    int l = 0;
+    return EVP_CipherUpdate(ctx, out, &l, in, (int)n) == 1 && (size_t)l == n;
+}
+
+static void set_pending(uint8_t pend[16], size_t *plen, const uint8_t *src, size_t n)
+{
+    memcpy(pend, src, n);
+    *plen = n;
+}
+
 static ULONG cipher_init(skey_t *k, const BLOCKCIPHERPARAM *p, int enc)
 {
     const EVP_CIPHER *cip;
@@ -507,24 +472,21 @@ static ULONG cipher_init(skey_t *k, const BLOCKCIPHERPARAM *p, int enc)
 static ULONG cipher_step(skey_t *k, int enc, const BYTE *in, ULONG n, BYTE *out, ULONG *outlen, int final)
 {
     EVP_CIPHER_CTX *cp = NULL;
-    uint8_t *all = NULL, *res = NULL, nbuf[16];
+    uint8_t *all = NULL, *res = NULL;
     size_t total, proc, keep, reslen = 0, alloc;
-    int l = 0;
     ULONG rv = SAR_OK;
     if (k->op != (enc ? 1 : 2)) return SAR_NOTINITIALIZEERR;
     if (!outlen || (n && !in)) return SAR_INVALIDPARAMERR;
     if (n > SSKF_MAX_BUFFER) return SAR_INDATALENERR;
     total = k->buflen + n;
     alloc = total + 16;
-    all = malloc(alloc);
+    all = join_pending(k->buf, k->buflen, in, n, alloc);
     res = malloc(alloc);
     cp = EVP_CIPHER_CTX_new();
     if (!all || !res || !cp || EVP_CIPHER_CTX_copy(cp, k->ctx) != 1) {
         rv = SAR_MEMORYERR;
         goto out;
     }
-    memcpy(all, k->buf, k->buflen);
-    if (n) memcpy(all + k->buflen, in, n);
     if (!final) {
         proc = total / 16 * 16;
         if (!enc && k->padding && proc == total && proc > 0) proc -= 16; /* hold back last block */
@@ -546,7 +508,7 @@ static ULONG cipher_step(skey_t *k, int enc, const BYTE *in, ULONG n, BYTE *out,
         proc = total;
     }
     keep = total - proc;
-    if (proc && (EVP_CipherUpdate(cp, res, &l, all, (int)proc) != 1 || (size_t)l != proc)) {
+    if (proc && !sm4_blocks(cp, res, all, proc)) {
         rv = SAR_FAIL;
         goto out;
     }
@@ -565,21 +527,9 @@ static ULONG cipher_step(skey_t *k, int enc, const BYTE *in, ULONG n, BYTE *out,
             }
         reslen -= pad;
     }
-    if (!out) {
-        *outlen = (ULONG)reslen;
-        goto out_nocommit;
-    }
-    if (*outlen < reslen) {
-        *outlen = (ULONG)reslen;
-        rv = SAR_BUFFER_TOO_SMALL;
-        goto out_nocommit;
-    }
-    memcpy(out, res, reslen);
-    *outlen = (ULONG)reslen;
+    if ((rv = out_copy(out, outlen, res, reslen)) != SAR_OK || !out) goto out_nocommit;
     /* commit */
-    memcpy(nbuf, all + proc, keep);
-    memcpy(k->buf, nbuf, keep);
-    k->buflen = keep;
+    set_pending(k->buf, &k->buflen, all + proc, keep);
     EVP_CIPHER_CTX_free(k->ctx);
     k->ctx = cp;
     cp = NULL;
@@ -601,63 +551,67 @@ out_nocommit:
     return rv;
 }
 
-ULONG DEVAPI SKF_EncryptInit(HANDLE hKey, BLOCKCIPHERPARAM EncryptParam)
+static ULONG init_call(const char *fn, HANDLE hKey, const BLOCKCIPHERPARAM *p, int enc)
 {
     skey_t *k;
     ULONG rv;
     LOCK();
-    if ((rv = enter_key(__func__, hKey, &k)) == SAR_OK) rv = cipher_init(k, &EncryptParam, 1);
+    if ((rv = enter_key(fn, hKey, &k)) == SAR_OK) rv = cipher_init(k, p, enc);
     UNLOCK();
     return rv;
+}
+
+static ULONG step_call(const char *fn, HANDLE hKey, int enc, const BYTE *in, ULONG n, BYTE *out, ULONG *outlen,
+                       int final)
+{
+    skey_t *k;
+    ULONG rv;
+    LOCK();
+    if ((rv = enter_key(fn, hKey, &k)) == SAR_OK) rv = cipher_step(k, enc, in, n, out, outlen, final);
+    UNLOCK();
+    return rv;
+}
+
+ULONG DEVAPI SKF_EncryptInit(HANDLE hKey, BLOCKCIPHERPARAM EncryptParam)
+{
+    return init_call(__func__, hKey, &EncryptParam, 1);
 }
 
 ULONG DEVAPI SKF_DecryptInit(HANDLE hKey, BLOCKCIPHERPARAM DecryptParam)
 {
-    skey_t *k;
-    ULONG rv;
-    LOCK();
-    if ((rv = enter_key(__func__, hKey, &k)) == SAR_OK) rv = cipher_init(k, &DecryptParam, 0);
-    UNLOCK();
-    return rv;
+    return init_call(__func__, hKey, &DecryptParam, 0);
 }
 
-#define CIPHER_API(NAME, ENC, FINAL)                                                                   \
-    ULONG DEVAPI NAME(HANDLE hKey, BYTE *pbIn, ULONG ulInLen, BYTE *pbOut, ULONG *pulOutLen)          \
-    {                                                                                                 \
-        skey_t *k;                                                                                    \
-        ULONG rv;                                                                                     \
-        LOCK();                                                                                       \
-        if ((rv = enter_key(__func__, hKey, &k)) == SAR_OK)                                           \
-            rv = cipher_step(k, ENC, pbIn, ulInLen, pbOut, pulOutLen, FINAL);                         \
-        UNLOCK();                                                                                     \
-        return rv;                                                                                    \
-    }
+ULONG DEVAPI SKF_Encrypt(HANDLE hKey, BYTE *pbData, ULONG ulDataLen, BYTE *pbEncryptedData, ULONG *pulEncryptedLen)
+{
+    return step_call(__func__, hKey, 1, pbData, ulDataLen, pbEncryptedData, pulEncryptedLen, 1);
+}
 
-CIPHER_API(SKF_Encrypt, 1, 1)
-CIPHER_API(SKF_EncryptUpdate, 1, 0)
-CIPHER_API(SKF_Decrypt, 0, 1)
-CIPHER_API(SKF_DecryptUpdate, 0, 0)
+ULONG DEVAPI SKF_EncryptUpdate(HANDLE hKey, BYTE *pbData, ULONG ulDataLen, BYTE *pbEncryptedData,
+                               ULONG *pulEncryptedLen)
+{
+    return step_call(__func__, hKey, 1, pbData, ulDataLen, pbEncryptedData, pulEncryptedLen, 0);
+}
 
 ULONG DEVAPI SKF_EncryptFinal(HANDLE hKey, BYTE *pbEncryptedData, ULONG *pulEncryptedDataLen)
 {
-    skey_t *k;
-    ULONG rv;
-    LOCK();
-    if ((rv = enter_key(__func__, hKey, &k)) == SAR_OK)
-        rv = cipher_step(k, 1, NULL, 0, pbEncryptedData, pulEncryptedDataLen, 1);
-    UNLOCK();
-    return rv;
+    return step_call(__func__, hKey, 1, NULL, 0, pbEncryptedData, pulEncryptedDataLen, 1);
+}
+
+ULONG DEVAPI SKF_Decrypt(HANDLE hKey, BYTE *pbEncryptedData, ULONG ulEncryptedLen, BYTE *pbData, ULONG *pulDataLen)
+{
+    return step_call(__func__, hKey, 0, pbEncryptedData, ulEncryptedLen, pbData, pulDataLen, 1);
+}
+
+ULONG DEVAPI SKF_DecryptUpdate(HANDLE hKey, BYTE *pbEncryptedData, ULONG ulEncryptedLen, BYTE *pbData,
+                               ULONG *pulDataLen)
+{
+    return step_call(__func__, hKey, 0, pbEncryptedData, ulEncryptedLen, pbData, pulDataLen, 0);
 }
 
 ULONG DEVAPI SKF_DecryptFinal(HANDLE hKey, BYTE *pbDecryptedData, ULONG *pulDecryptedDataLen)
 {
-    skey_t *k;
-    ULONG rv;
-    LOCK();
-    if ((rv = enter_key(__func__, hKey, &k)) == SAR_OK)
-        rv = cipher_step(k, 0, NULL, 0, pbDecryptedData, pulDecryptedDataLen, 1);
-    UNLOCK();
-    return rv;
+    return step_call(__func__, hKey, 0, NULL, 0, pbDecryptedData, pulDecryptedDataLen, 1);
 }
 
 /* --------------------------------------------------------------- digest */
@@ -669,11 +623,7 @@ ULONG DEVAPI SKF_DigestInit(DEVHANDLE hDev, ULONG ulAlgID, ECCPUBLICKEYBLOB *pPu
     uint8_t x[32], y[32], z[32];
     ULONG rv;
     LOCK();
-    if ((rv = enter_dev(__func__, hDev, &d)) != SAR_OK) goto out;
-    if (!phHash) {
-        rv = SAR_INVALIDPARAMERR;
-        goto out;
-    }
+    if ((rv = enter_dev(__func__, hDev, &d)) != SAR_OK || (rv = need_params(phHash != NULL)) != SAR_OK) goto out;
     if (ulAlgID != SGD_SM3) {
         rv = SAR_NOTSUPPORTYETERR;
         goto out;
@@ -708,18 +658,20 @@ out:
     return rv;
 }
 
+/* a hash handle that can still take data */
+static ULONG enter_live_hash(const char *fn, HANDLE hHash, shash_t **h)
+{
+    ULONG rv = enter_hash(fn, hHash, h);
+    if (rv == SAR_OK && (*h)->done) rv = SAR_HASHOBJERR;
+    return rv;
+}
+
 static ULONG digest_final(shash_t *h, BYTE *out, ULONG *outlen)
 {
     unsigned int l = 32;
+    ULONG rv;
     if (!outlen) return SAR_INVALIDPARAMERR;
-    if (!out) {
-        *outlen = 32;
-        return SAR_OK;
-    }
-    if (*outlen < 32) {
-        *outlen = 32;
-        return SAR_BUFFER_TOO_SMALL;
-    }
+    if (!out_room(out, outlen, 32, &rv)) return rv;
     if (EVP_DigestFinal_ex(h->md, out, &l) != 1) return SAR_HASHERR;
     h->done = 1;
     *outlen = 32;
@@ -731,15 +683,9 @@ ULONG DEVAPI SKF_Digest(HANDLE hHash, BYTE *pbData, ULONG ulDataLen, BYTE *pbHas
     shash_t *h;
     ULONG rv;
     LOCK();
-    if ((rv = enter_hash(__func__, hHash, &h)) != SAR_OK) goto out;
-    if (h->done) {
-        rv = SAR_HASHOBJERR;
+    if ((rv = enter_live_hash(__func__, hHash, &h)) != SAR_OK ||
+        (rv = need_params((pbData || !ulDataLen) && pulHashLen)) != SAR_OK)
         goto out;
-    }
-    if ((!pbData && ulDataLen) || !pulHashLen) {
-        rv = SAR_INVALIDPARAMERR;
-        goto out;
-    }
     if (!pbHashData || *pulHashLen < 32) {
         rv = digest_final(h, pbHashData, pulHashLen); /* size query only */
         goto out;
@@ -759,11 +705,9 @@ ULONG DEVAPI SKF_DigestUpdate(HANDLE hHash, BYTE *pbData, ULONG ulDataLen)
     shash_t *h;
     ULONG rv;
     LOCK();
-    if ((rv = enter_hash(__func__, hHash, &h)) != SAR_OK) goto out;
-    if (h->done) rv = SAR_HASHOBJERR;
-    else if (!pbData && ulDataLen) rv = SAR_INVALIDPARAMERR;
-    else if (ulDataLen && EVP_DigestUpdate(h->md, pbData, ulDataLen) != 1) rv = SAR_HASHERR;
-out:
+    if ((rv = enter_live_hash(__func__, hHash, &h)) == SAR_OK && (rv = need_params(pbData || !ulDataLen)) == SAR_OK &&
+        ulDataLen && EVP_DigestUpdate(h->md, pbData, ulDataLen) != 1)
+        rv = SAR_HASHERR;
     UNLOCK();
     return rv;
 }
@@ -773,10 +717,7 @@ ULONG DEVAPI SKF_DigestFinal(HANDLE hHash, BYTE *pHashData, ULONG *pulHashLen)
     shash_t *h;
     ULONG rv;
     LOCK();
-    if ((rv = enter_hash(__func__, hHash, &h)) != SAR_OK) goto out;
-    if (h->done) rv = SAR_HASHOBJERR;
-    else rv = digest_final(h, pHashData, pulHashLen);
-out:
+    if ((rv = enter_live_hash(__func__, hHash, &h)) == SAR_OK) rv = digest_final(h, pHashData, pulHashLen);
     UNLOCK();
     return rv;
 }
@@ -789,11 +730,7 @@ ULONG DEVAPI SKF_MacInit(HANDLE hKey, BLOCKCIPHERPARAM *pMacParam, HANDLE *phMac
     uint8_t iv[16];
     ULONG rv;
     LOCK();
-    if ((rv = enter_key(__func__, hKey, &k)) != SAR_OK) goto out;
-    if (!pMacParam || !phMac) {
-        rv = SAR_INVALIDPARAMERR;
-        goto out;
-    }
+    if ((rv = enter_key(__func__, hKey, &k)) != SAR_OK || (rv = need_params(pMacParam && phMac)) != SAR_OK) goto out;
     if ((pMacParam->IVLen != 0 && pMacParam->IVLen != 16) || pMacParam->PaddingType != 0) {
         rv = SAR_INVALIDPARAMERR;
         goto out;
@@ -819,31 +756,35 @@ out:
     return rv;
 }
 
+/* a MAC handle whose result was not taken yet */
+static ULONG enter_live_mac(const char *fn, HANDLE hMac, smac_t **m)
+{
+    ULONG rv = enter_mac(fn, hMac, m);
+    if (rv == SAR_OK && (*m)->done == 1) rv = SAR_NOTINITIALIZEERR;
+    return rv;
+}
+
 static ULONG mac_update(smac_t *m, const BYTE *in, ULONG n)
 {
     uint8_t *all, *res;
     size_t total = m->buflen + n, proc = total / 16 * 16;
-    int l = 0;
     ULONG rv = SAR_OK;
     if (n > SSKF_MAX_BUFFER) return SAR_INDATALENERR;
-    all = malloc(total + 1);
+    all = join_pending(m->buf, m->buflen, in, n, total + 1);
     res = malloc(total + 1);
     if (!all || !res) {
         rv = SAR_MEMORYERR;
         goto out;
     }
-    memcpy(all, m->buf, m->buflen);
-    if (n) memcpy(all + m->buflen, in, n);
     if (proc) {
-        if (EVP_EncryptUpdate(m->ctx, res, &l, all, (int)proc) != 1 || (size_t)l != proc) {
+        if (!sm4_blocks(m->ctx, res, all, proc)) {
             rv = SAR_FAIL;
             goto out;
         }
         memcpy(m->last, res + proc - 16, 16);
         m->done = 2; /* at least one block */
     }
-    memcpy(m->buf, all + proc, total - proc);
-    m->buflen = total - proc;
+    set_pending(m->buf, &m->buflen, all + proc, total - proc);
 out:
     free(all);
     free(res);
@@ -852,15 +793,9 @@ out:
 
 static ULONG mac_final(smac_t *m, BYTE *out, ULONG *outlen)
 {
+    ULONG rv;
     if (!outlen) return SAR_INVALIDPARAMERR;
-    if (!out) {
-        *outlen = 16;
-        return SAR_OK;
-    }
-    if (*outlen < 16) {
-        *outlen = 16;
-        return SAR_BUFFER_TOO_SMALL;
-    }
+    if (!out_room(out, outlen, 16, &rv)) return rv;
     if (m->buflen != 0 || m->done != 2) {
         m->done = 1;
         return SAR_INDATALENERR; /* CBC-MAC input must be whole blocks */
@@ -876,15 +811,9 @@ ULONG DEVAPI SKF_Mac(HANDLE hMac, BYTE *pbData, ULONG ulDataLen, BYTE *pbMacData
     smac_t *m;
     ULONG rv;
     LOCK();
-    if ((rv = enter_mac(__func__, hMac, &m)) != SAR_OK) goto out;
-    if (m->done == 1) {
-        rv = SAR_NOTINITIALIZEERR;
+    if ((rv = enter_live_mac(__func__, hMac, &m)) != SAR_OK ||
+        (rv = need_params((pbData || !ulDataLen) && pulMacLen)) != SAR_OK)
         goto out;
-    }
-    if ((!pbData && ulDataLen) || !pulMacLen) {
-        rv = SAR_INVALIDPARAMERR;
-        goto out;
-    }
     if (ulDataLen % 16 || ulDataLen == 0) {
         rv = SAR_INDATALENERR;
         goto out;
@@ -904,11 +833,8 @@ ULONG DEVAPI SKF_MacUpdate(HANDLE hMac, BYTE *pbData, ULONG ulDataLen)
     smac_t *m;
     ULONG rv;
     LOCK();
-    if ((rv = enter_mac(__func__, hMac, &m)) != SAR_OK) goto out;
-    if (m->done == 1) rv = SAR_NOTINITIALIZEERR;
-    else if (!pbData && ulDataLen) rv = SAR_INVALIDPARAMERR;
-    else rv = mac_update(m, pbData, ulDataLen);
-out:
+    if ((rv = enter_live_mac(__func__, hMac, &m)) == SAR_OK && (rv = need_params(pbData || !ulDataLen)) == SAR_OK)
+        rv = mac_update(m, pbData, ulDataLen);
     UNLOCK();
     return rv;
 }
@@ -918,41 +844,27 @@ ULONG DEVAPI SKF_MacFinal(HANDLE hMac, BYTE *pbMacData, ULONG *pulMacDataLen)
     smac_t *m;
     ULONG rv;
     LOCK();
-    if ((rv = enter_mac(__func__, hMac, &m)) != SAR_OK) goto out;
-    if (m->done == 1) rv = SAR_NOTINITIALIZEERR;
-    else rv = mac_final(m, pbMacData, pulMacDataLen);
-out:
+    if ((rv = enter_live_mac(__func__, hMac, &m)) == SAR_OK) rv = mac_final(m, pbMacData, pulMacDataLen);
     UNLOCK();
     return rv;
 }
 
 ULONG DEVAPI SKF_CloseHandle(HANDLE hHandle)
 {
-    ULONG rv = SAR_OK, code = 0;
-    void *o;
-    int action;
+    ULONG rv;
     LOCK();
-    action = fault_tick(__func__, &code);
-    o = h_get(hHandle, K_KEY);
-    if (!o) o = h_get(hHandle, K_HASH);
-    if (!o) o = h_get(hHandle, K_MAC);
-    if (action != FAULT_NONE) rv = fault_apply(action, code, o ? h_dev_of(o) : NULL, NULL);
-    if (!o) {
-        if (rv == SAR_OK) rv = SAR_INVALIDHANDLEERR;
-    } else {
-        h_free(o);
-    }
+    rv = close_obj(__func__, hHandle, KIND_BIT(K_KEY) | KIND_BIT(K_HASH) | KIND_BIT(K_MAC));
     UNLOCK();
     return rv;
 }
 
 /* ------------------------------------------------- not supported (RSA etc.) */
-#define NOTSUP_BODY                                                                                    \
-    ULONG rv;                                                                                          \
-    LOCK();                                                                                            \
-    rv = enter_plain(__func__, NULL);                                                                  \
-    UNLOCK();                                                                                          \
+static ULONG notsup(const char *fn)
+{
+    ULONG rv = enter_plain_locked(fn);
     return rv == SAR_OK ? SAR_NOTSUPPORTYETERR : rv;
+}
+#define NOTSUP_BODY return notsup(__func__);
 
 ULONG DEVAPI SKF_GenExtRSAKey(DEVHANDLE hDev, ULONG ulBitsLen, RSAPRIVATEKEYBLOB *pBlob)
 {

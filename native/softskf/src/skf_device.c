@@ -57,15 +57,11 @@ ULONG DEVAPI SKF_EnumDev(BOOL bPresent, LPSTR szNameList, ULONG *pulSize)
     namelist_t nl;
     ULONG rv;
     LOCK();
-    if ((rv = enter_plain(__func__, NULL)) != SAR_OK) goto out;
-    if (!pulSize) {
-        rv = SAR_INVALIDPARAMERR;
-        goto out;
+    if ((rv = enter_plain(__func__, NULL)) == SAR_OK && (rv = need_params(pulSize != NULL)) == SAR_OK) {
+        scan_devices(bPresent ? 1 : 0, &nl);
+        rv = nl_output(&nl, szNameList, pulSize);
+        nl_free(&nl);
     }
-    scan_devices(bPresent ? 1 : 0, &nl);
-    rv = nl_output(&nl, szNameList, pulSize);
-    nl_free(&nl);
-out:
     UNLOCK();
     return rv;
 }
@@ -136,68 +132,44 @@ out:
 
 ULONG DEVAPI SKF_DisConnectDev(DEVHANDLE hDev)
 {
-    ULONG rv = SAR_OK, code = 0;
-    int action;
-    sdev_t *d;
+    ULONG rv;
     LOCK();
-    action = fault_tick(__func__, &code);
-    d = h_get(hDev, K_DEV);
-    if (action != FAULT_NONE) rv = fault_apply(action, code, d, NULL);
-    if (!d) {
-        if (rv == SAR_OK) rv = SAR_INVALIDHANDLEERR;
-        goto out;
-    }
-    /* the handle is always released, even on an unplugged key */
-    h_free(d);
-out:
+    rv = close_obj(__func__, hDev, KIND_BIT(K_DEV));
     UNLOCK();
     return rv;
 }
 
 static ULONG load_devconf(sdev_t *d, kv_t *kv)
 {
-    char *p = path_join(d->dir, "device.conf");
-    int rc;
-    if (!p) return SAR_MEMORYERR;
-    rc = kv_load(p, kv);
-    free(p);
+    int rc = kv_load_at(d->dir, "device.conf", kv);
+    if (rc == -2) return SAR_MEMORYERR;
     if (rc != 0) {
         if (dev_ensure_state(d->dir) != 0) return SAR_FILEERR;
-        p = path_join(d->dir, "device.conf");
-        rc = p ? kv_load(p, kv) : -1;
-        free(p);
+        rc = kv_load_at(d->dir, "device.conf", kv);
     }
     return rc == 0 ? SAR_OK : SAR_FILEERR;
 }
 
-static ULONG save_devconf(sdev_t *d, const kv_t *kv)
+/* device.conf: set key to text, or to n bytes as hex when bytes is given */
+static ULONG devconf_set(sdev_t *d, const char *key, const char *text, const BYTE *bytes, size_t n)
 {
-    char *p = path_join(d->dir, "device.conf");
-    int rc = p ? kv_save(p, kv) : -1;
-    free(p);
-    return rc == 0 ? SAR_OK : SAR_WRITEFILEERR;
+    kv_t kv;
+    ULONG rv = load_devconf(d, &kv);
+    if (rv != SAR_OK) return rv;
+    if ((bytes ? kv_set_hex(&kv, key, bytes, n) : kv_set(&kv, key, text)) != 0) rv = SAR_MEMORYERR;
+    else rv = kv_save_at(d->dir, "device.conf", &kv) == 0 ? SAR_OK : SAR_WRITEFILEERR;
+    kv_free(&kv);
+    return rv;
 }
 
 ULONG DEVAPI SKF_SetLabel(DEVHANDLE hDev, LPSTR szLabel)
 {
     sdev_t *d;
-    kv_t kv;
     ULONG rv;
     LOCK();
-    if ((rv = enter_dev(__func__, hDev, &d)) != SAR_OK) goto out;
-    if (!szLabel) {
-        rv = SAR_INVALIDPARAMERR;
-        goto out;
-    }
-    if (strlen(szLabel) > 31 || strpbrk(szLabel, "\r\n")) {
-        rv = SAR_INVALIDPARAMERR;
-        goto out;
-    }
-    if ((rv = load_devconf(d, &kv)) != SAR_OK) goto out;
-    if (kv_set(&kv, "label", szLabel) != 0) rv = SAR_MEMORYERR;
-    else rv = save_devconf(d, &kv);
-    kv_free(&kv);
-out:
+    if ((rv = enter_dev(__func__, hDev, &d)) == SAR_OK &&
+        (rv = need_params(szLabel && strlen(szLabel) <= 31 && !strpbrk(szLabel, "\r\n"))) == SAR_OK)
+        rv = devconf_set(d, "label", szLabel, NULL, 0);
     UNLOCK();
     return rv;
 }
@@ -210,11 +182,7 @@ ULONG DEVAPI SKF_GetDevInfo(DEVHANDLE hDev, DEVINFO *pDevInfo)
     unsigned long long used;
     ULONG rv;
     LOCK();
-    if ((rv = enter_dev(__func__, hDev, &d)) != SAR_OK) goto out;
-    if (!pDevInfo) {
-        rv = SAR_INVALIDPARAMERR;
-        goto out;
-    }
+    if ((rv = enter_dev(__func__, hDev, &d)) != SAR_OK || (rv = need_params(pDevInfo != NULL)) != SAR_OK) goto out;
     if ((rv = load_devconf(d, &kv)) != SAR_OK) goto out;
     memset(pDevInfo, 0, sizeof *pDevInfo);
     pDevInfo->Version.major = 1;
@@ -316,11 +284,8 @@ ULONG DEVAPI SKF_GenRandom(DEVHANDLE hDev, BYTE *pbRandom, ULONG ulRandomLen)
     sdev_t *d;
     ULONG rv;
     LOCK();
-    if ((rv = enter_dev(__func__, hDev, &d)) != SAR_OK) goto out;
-    if (!pbRandom || ulRandomLen == 0) {
-        rv = SAR_INVALIDPARAMERR;
+    if ((rv = enter_dev(__func__, hDev, &d)) != SAR_OK || (rv = need_params(pbRandom && ulRandomLen)) != SAR_OK)
         goto out;
-    }
     if (!rand_bytes(pbRandom, ulRandomLen)) {
         rv = SAR_GENRANDERR;
         goto out;
@@ -340,11 +305,8 @@ ULONG DEVAPI SKF_DevAuth(DEVHANDLE hDev, BYTE *pbAuthData, ULONG ulLen)
     uint8_t key[16], expect[16];
     ULONG rv;
     LOCK();
-    if ((rv = enter_dev(__func__, hDev, &d)) != SAR_OK) goto out;
-    if (!pbAuthData || ulLen != 16) {
-        rv = SAR_INVALIDPARAMERR;
+    if ((rv = enter_dev(__func__, hDev, &d)) != SAR_OK || (rv = need_params(pbAuthData && ulLen == 16)) != SAR_OK)
         goto out;
-    }
     if (!d->rnd_valid) {
         rv = SAR_FAIL; /* GenRandom must come first */
         goto out;
@@ -373,23 +335,11 @@ out:
 ULONG DEVAPI SKF_ChangeDevAuthKey(DEVHANDLE hDev, BYTE *pbKeyValue, ULONG ulKeyLen)
 {
     sdev_t *d;
-    kv_t kv;
     ULONG rv;
     LOCK();
-    if ((rv = enter_dev(__func__, hDev, &d)) != SAR_OK) goto out;
-    if (!pbKeyValue || ulKeyLen != 16) {
-        rv = SAR_INVALIDPARAMERR;
-        goto out;
-    }
-    if (!d->authed) {
-        rv = SAR_USER_NOT_LOGGED_IN;
-        goto out;
-    }
-    if ((rv = load_devconf(d, &kv)) != SAR_OK) goto out;
-    if (kv_set_hex(&kv, "authkey", pbKeyValue, 16) != 0) rv = SAR_MEMORYERR;
-    else rv = save_devconf(d, &kv);
-    kv_free(&kv);
-out:
+    if ((rv = enter_dev(__func__, hDev, &d)) == SAR_OK && (rv = need_params(pbKeyValue && ulKeyLen == 16)) == SAR_OK &&
+        (rv = need_login(d->authed)) == SAR_OK)
+        rv = devconf_set(d, "authkey", NULL, pbKeyValue, 16);
     UNLOCK();
     return rv;
 }
@@ -436,11 +386,8 @@ void sskf_wait_cleanup(void)
  * *pulDevNameLen = 0 (and szDevName = "" if given). */
 ULONG DEVAPI SKF_WaitForDevEvent(LPSTR szDevName, ULONG *pulDevNameLen, ULONG *pulEvent)
 {
-    ULONG rv;
+    ULONG rv = enter_plain_locked(__func__);
     unsigned long mygen;
-    LOCK();
-    rv = enter_plain(__func__, NULL);
-    UNLOCK();
     if (rv != SAR_OK) return rv;
     if (!pulDevNameLen || !pulEvent) return SAR_INVALIDPARAMERR;
 
@@ -509,10 +456,7 @@ cancelled:
  * SKF_WaitForDevEvent returns at once the same way. */
 ULONG DEVAPI SKF_CancelWaitForDevEvent(void)
 {
-    ULONG rv;
-    LOCK();
-    rv = enter_plain(__func__, NULL);
-    UNLOCK();
+    ULONG rv = enter_plain_locked(__func__);
     if (rv != SAR_OK) return rv;
     sskf_wait_lock();
     g_cancel_gen++;

@@ -166,12 +166,17 @@ int write_atomic(const char *path, const uint8_t *buf, size_t len)
     return rc;
 }
 
-int dev_present_file(const char *devdir)
+int file_exists_at(const char *dir, const char *leaf)
 {
-    char *p = path_join(devdir, "present");
+    char *p = path_join(dir, leaf);
     int r = p ? sskf_file_exists(p) : 0;
     free(p);
     return r;
+}
+
+int dev_present_file(const char *devdir)
+{
+    return file_exists_at(devdir, "present");
 }
 
 /* A present but empty device directory is a blank, factory-fresh key. */
@@ -372,6 +377,22 @@ int kv_save(const char *path, const kv_t *kv)
     return rc;
 }
 
+int kv_load_at(const char *dir, const char *leaf, kv_t *kv)
+{
+    char *p = path_join(dir, leaf);
+    int rc = p ? kv_load(p, kv) : -2;
+    free(p);
+    return rc;
+}
+
+int kv_save_at(const char *dir, const char *leaf, const kv_t *kv)
+{
+    char *p = path_join(dir, leaf);
+    int rc = p ? kv_save(p, kv) : -1;
+    free(p);
+    return rc;
+}
+
 uint32_t kv_get_u32(const kv_t *kv, const char *key, uint32_t def)
 {
     const char *v = kv_get(kv, key);
@@ -457,16 +478,10 @@ ULONG nl_output(const namelist_t *nl, LPSTR out, ULONG *size)
 {
     size_t need = 1, o = 0;
     int i;
+    ULONG rv;
     if (!size) return SAR_INVALIDPARAMERR;
     for (i = 0; i < nl->n; i++) need += strlen(nl->names[i]) + 1;
-    if (!out) {
-        *size = (ULONG)need;
-        return SAR_OK;
-    }
-    if (*size < need) {
-        *size = (ULONG)need;
-        return SAR_BUFFER_TOO_SMALL;
-    }
+    if (!out_room(out, size, need, &rv)) return rv;
     for (i = 0; i < nl->n; i++) {
         size_t l = strlen(nl->names[i]) + 1;
         memcpy(out + o, nl->names[i], l);
@@ -475,4 +490,24 @@ ULONG nl_output(const namelist_t *nl, LPSTR out, ULONG *size)
     out[o] = 0;
     *size = (ULONG)need;
     return SAR_OK;
+}
+
+/* ------------------------------------------------------- size protocol */
+int out_room(const void *out, ULONG *outlen, size_t need, ULONG *rv)
+{
+    *rv = SAR_OK;
+    if (out && *outlen >= need) return 1;
+    if (out) *rv = SAR_BUFFER_TOO_SMALL;
+    *outlen = (ULONG)need;
+    return 0;
+}
+
+ULONG out_copy(void *out, ULONG *outlen, const void *src, size_t n)
+{
+    ULONG rv;
+    if (out_room(out, outlen, n, &rv)) {
+        if (n) memcpy(out, src, n);
+        *outlen = (ULONG)n;
+    }
+    return rv;
 }
