@@ -6,6 +6,7 @@ integrity failure), 2 usage, input/output or device errors.
 
 from __future__ import annotations
 
+import argparse
 import getpass
 import json
 import os
@@ -22,6 +23,21 @@ EXIT_ERROR = 2
 def lang() -> str:
     """Message language: ``BIDSEAL_LANG=en`` for English, Chinese otherwise (Chinese first)."""
     return "en" if os.environ.get("BIDSEAL_LANG", "").lower().startswith("en") else "zh"
+
+
+def tr(zh: str, en: str) -> str:
+    """The message in the current :func:`lang`."""
+    return en if lang() == "en" else zh
+
+
+def help_when_bare(parser: argparse.ArgumentParser) -> None:
+    """A command group run without an action prints its help and exits with EXIT_ERROR."""
+
+    def _help(_args: argparse.Namespace) -> int:
+        parser.print_help()
+        return EXIT_ERROR
+
+    parser.set_defaults(func=_help)
 
 
 def print_error(exc: BidSealError, stream: TextIO | None = None) -> None:

@@ -16,12 +16,11 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from app.envelope.engine import StrPath, _io_error, _Output, _same_file
+from app.envelope.engine import StrPath, _check_distinct, _io_error, _Output
 from app.envelope.errors import (
     EnvelopeError,
     EnvelopeFormatError,
     EnvelopeIntegrityError,
-    EnvelopeIOError,
     NotARecipientError,
 )
 from app.envelope.recipients import check_recipient, describe_certificate
@@ -76,9 +75,7 @@ def export_cms(src: StrPath, dst: StrPath, recipients: Sequence[Certificate], *,
     now = datetime.now(UTC)
     for cert in recipients:
         check_recipient(cert, now)
-    if _same_file(src_p, dst_p):
-        raise EnvelopeIOError("输出文件不能与输入文件相同。",
-                              "The output file must differ from the input file.")
+    _check_distinct(src_p, dst_p)
     content = _read_limited(src_p)
     der = cms.envelope(content, list(dict.fromkeys(recipients)),
                        content_type_oids=content_type_oids)
@@ -105,9 +102,7 @@ def import_cms(src: StrPath, dst: StrPath,
     modified file may decrypt to modified plaintext.
     """
     src_p, dst_p = Path(src), Path(dst)
-    if _same_file(src_p, dst_p):
-        raise EnvelopeIOError("输出文件不能与输入文件相同。",
-                              "The output file must differ from the input file.")
+    _check_distinct(src_p, dst_p)
     der = _read_limited(src_p)
     keys: list[sm2.PrivateKey | SessionKeyUnwrapper] = []
     if isinstance(key, Sequence):

@@ -27,7 +27,7 @@ import hmac
 import os
 import secrets
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
@@ -71,16 +71,44 @@ def _io_error(exc: OSError, path: StrPath, what: str) -> EnvelopeIOError:
     )
 
 
-def _read_exact(f: IO[bytes], view: memoryview) -> int:
+def _read_exact(f: IO[bytes], view: memoryview, path: Path) -> int:
     """Fill ``view`` from ``f``; returns how many bytes were read (short only at EOF)."""
     got = 0
     n = len(view)
-    while got < n:
-        k = f.readinto(view[got:])  # type: ignore[attr-defined]
-        if not k:
-            break
-        got += k
+    try:
+        while got < n:
+            k = f.readinto(view[got:])  # type: ignore[attr-defined]
+            if not k:
+                break
+            got += k
+    except OSError as exc:
+        raise _io_error(exc, path, "read") from exc
     return got
+
+
+def _file_size(f: IO[bytes], path: Path) -> int:
+    try:
+        return os.fstat(f.fileno()).st_size
+    except OSError as exc:
+        raise _io_error(exc, path, "read") from exc
+
+
+def _check_distinct(src: Path, dst: Path, **details: Any) -> None:
+    """Refuse an output that is the input itself."""
+    if _same_file(src, dst):
+        raise EnvelopeIOError("输出文件不能与输入文件相同。",
+                              "The output file must differ from the input file.", **details)
+
+
+def _open_input(src: Path, dst: Path, cancel: Cancel | None) -> IO[bytes]:
+    """Refuse ``dst`` == ``src``, honour ``cancel``, then open ``src`` unbuffered (the caller
+    closes it)."""
+    _check_distinct(src, dst, path=os.fspath(dst))
+    _check_cancel(cancel)
+    try:
+        return open(src, "rb", buffering=0)
+    except OSError as exc:
+        raise _io_error(exc, src, "read") from exc
 
 
 def _same_file(a: Path, b: Path) -> bool:
@@ -135,6 +163,22 @@ def _drain(pipe: Pipeline, dst: Path) -> None:
         raise _io_error(exc, dst, "write") from exc
 
 
+def _records(pipe: Pipeline, header: fmt.Header, dst: Path, cancel: Cancel | None,
+             progress: Progress | None) -> Iterator[tuple[int, Slot, int, int]]:
+    """The data records of ``header`` in order, as (index, slot, plaintext length, AAD kind);
+    cancellation is checked before each record and progress reported after it."""
+    size, chunk, n = header.plaintext_size, header.chunk_size, header.chunk_count
+    done = 0
+    for i in range(n):
+        _check_cancel(cancel)
+        slot = _slot(pipe, i, dst)
+        length = min(chunk, size - done)
+        yield i, slot, length, fmt.KIND_LAST if i == n - 1 else fmt.KIND_DATA
+        done += length
+        if progress:
+            progress(done, size)
+
+
 # -- encryption ------------------------------------------------------------------------
 
 
@@ -178,22 +222,11 @@ def encrypt_file(
     if len(unique) > fmt.MAX_RECIPIENTS:
         raise EnvelopeError(f"接收者过多（最多 {fmt.MAX_RECIPIENTS} 个）。",
                             f"Too many recipients (at most {fmt.MAX_RECIPIENTS}).")
-    if _same_file(src_p, dst_p):
-        raise EnvelopeIOError("输出文件不能与输入文件相同。",
-                              "The output file must differ from the input file.",
-                              path=os.fspath(dst_p))
-    _check_cancel(cancel)
-    try:
-        fin = open(src_p, "rb", buffering=0)  # noqa: SIM115 - closed in finally
-    except OSError as exc:
-        raise _io_error(exc, src_p, "read") from exc
+    fin = _open_input(src_p, dst_p, cancel)
     file_key = bytearray(secrets.token_bytes(fmt.FILE_KEY_SIZE))
     out: _Output | None = None
     try:
-        try:
-            size = os.fstat(fin.fileno()).st_size
-        except OSError as exc:
-            raise _io_error(exc, src_p, "read") from exc
+        size = _file_size(fin, src_p)
         file_id = secrets.token_bytes(fmt.FILE_ID_SIZE)
         header = fmt.Header(
             file_id=file_id,
@@ -216,24 +249,13 @@ def encrypt_file(
         hasher = SM3()
         if progress:
             progress(0, size)
-        done = 0
         with Pipeline(chunk_size, workers) as pipe:
-            for i in range(n):
-                _check_cancel(cancel)
-                slot = _slot(pipe, i, dst_p)
-                length = min(chunk_size, size - done)
-                try:
-                    got = _read_exact(fin, memoryview(slot.inbuf)[:length])
-                except OSError as exc:
-                    raise _io_error(exc, src_p, "read") from exc
+            for i, slot, length, kind in _records(pipe, header, dst_p, cancel, progress):
+                got = _read_exact(fin, memoryview(slot.inbuf)[:length], src_p)
                 if got != length:
                     raise _source_changed(src_p)
-                kind = fmt.KIND_LAST if i == n - 1 else fmt.KIND_DATA
                 pipe.encrypt(slot, length, keys.payload_key, fmt.nonce(i), fmt.aad(h, i, kind),
                              hasher, out.file)
-                done += length
-                if progress:
-                    progress(done, size)
             if fin.read(1):
                 raise _source_changed(src_p)
             _drain(pipe, dst_p)
@@ -369,23 +391,12 @@ def decrypt_file(
         unwrappers = [unwrapper_or_unwrappers]
     if not unwrappers:
         raise EnvelopeError("没有可用于解密的密钥。", "No key was offered for decryption.")
-    if _same_file(src_p, dst_p):
-        raise EnvelopeIOError("输出文件不能与输入文件相同。",
-                              "The output file must differ from the input file.",
-                              path=os.fspath(dst_p))
-    _check_cancel(cancel)
-    try:
-        fin = open(src_p, "rb", buffering=0)  # noqa: SIM115 - closed in finally
-    except OSError as exc:
-        raise _io_error(exc, src_p, "read") from exc
+    fin = _open_input(src_p, dst_p, cancel)
     out: _Output | None = None
     file_key: bytearray | None = None
     try:
         header = _read_header(fin, src_p)
-        try:
-            actual = os.fstat(fin.fileno()).st_size
-        except OSError as exc:
-            raise _io_error(exc, src_p, "read") from exc
+        actual = _file_size(fin, src_p)
         if actual != header.envelope_size:
             _size_mismatch(actual, header.envelope_size)
 
@@ -413,29 +424,18 @@ def decrypt_file(
             raise _integrity("header_mac")
 
         h = header.header_hash
-        size, chunk, n = header.plaintext_size, header.chunk_size, header.chunk_count
+        n = header.chunk_count
         hasher = SM3()
         out = _Output(dst_p)
         if progress:
-            progress(0, size)
-        done = 0
-        with Pipeline(chunk, workers) as pipe:
-            for i in range(n):
-                _check_cancel(cancel)
-                slot = _slot(pipe, i, dst_p)
-                length = min(chunk, size - done)
-                try:
-                    got = _read_exact(fin, memoryview(slot.inbuf)[: length + fmt.TAG_SIZE])
-                except OSError as exc:
-                    raise _io_error(exc, src_p, "read") from exc
+            progress(0, header.plaintext_size)
+        with Pipeline(header.chunk_size, workers) as pipe:
+            for i, slot, length, kind in _records(pipe, header, dst_p, cancel, progress):
+                got = _read_exact(fin, memoryview(slot.inbuf)[: length + fmt.TAG_SIZE], src_p)
                 if got != length + fmt.TAG_SIZE:
                     raise _integrity("truncated", chunk=i)
-                kind = fmt.KIND_LAST if i == n - 1 else fmt.KIND_DATA
                 pipe.decrypt(slot, length, keys.payload_key, fmt.nonce(i), fmt.aad(h, i, kind),
                              hasher, out.file, i)
-                done += length
-                if progress:
-                    progress(done, size)
             _drain(pipe, dst_p)
         try:
             trailer = fin.read(fmt.TRAILER_SIZE)

@@ -32,6 +32,7 @@ from app.envelope.errors import EnvelopeFormatError
 from app.gm import oids
 from app.gm.errors import GMError
 from app.gm.sm2 import CipherFormat, SM2Ciphertext
+from app.gm.sm2.encoding import SM2CipherASN1
 from app.gm.sm3 import DIGEST_SIZE, hmac_sm3, kdf, sm3
 
 MAGIC = b"\x89BSE\r\n\x1a\n"
@@ -71,18 +72,7 @@ KCV_LABEL = b"BidSeal envelope v1 key check"
 # -- ASN.1 ---------------------------------------------------------------------------
 
 
-class _SM2Cipher(core.Sequence):  # type: ignore[misc]  # asn1crypto is untyped
-    """GM/T 0009 SM2Cipher, embedded as is (what SKF_ImportSessionKey and OpenSSL take)."""
-
-    _fields = [
-        ("x", core.Integer),
-        ("y", core.Integer),
-        ("hash", core.OctetString),
-        ("ciphertext", core.OctetString),
-    ]
-
-
-class _RecipientEntry(core.Sequence):  # type: ignore[misc]  # asn1crypto is untyped
+class _RecipientEntry(core.Sequence):
     _fields = [
         ("rid", asn1_cms.IssuerAndSerialNumber),
         ("ski", core.OctetString, {"implicit": 0, "optional": True}),
@@ -90,16 +80,17 @@ class _RecipientEntry(core.Sequence):  # type: ignore[misc]  # asn1crypto is unt
         ("common_name", core.UTF8String, {"implicit": 2, "optional": True}),
         ("unit_code", core.UTF8String, {"implicit": 3, "optional": True}),
         ("key_encryption_algorithm", core.ObjectIdentifier),
-        ("encrypted_session_key", _SM2Cipher),
+        # GM/T 0009 SM2Cipher, embedded as is (what SKF_ImportSessionKey and OpenSSL take)
+        ("encrypted_session_key", SM2CipherASN1),
         ("wrapped_file_key", core.OctetString),
     ]
 
 
-class _Recipients(core.SequenceOf):  # type: ignore[misc]  # asn1crypto is untyped
+class _Recipients(core.SequenceOf):
     _child_spec = _RecipientEntry
 
 
-class _Metadata(core.Sequence):  # type: ignore[misc]  # asn1crypto is untyped
+class _Metadata(core.Sequence):
     _fields = [
         ("file_name", core.UTF8String),
         ("created_at", core.GeneralizedTime),
@@ -108,7 +99,7 @@ class _Metadata(core.Sequence):  # type: ignore[misc]  # asn1crypto is untyped
     ]
 
 
-class _Header(core.Sequence):  # type: ignore[misc]  # asn1crypto is untyped
+class _Header(core.Sequence):
     _fields = [
         ("version", core.Integer),
         ("file_id", core.OctetString),
@@ -214,12 +205,7 @@ def encode_header(header: Header) -> bytes:
                 "serial_number": r.serial,
             }),
             "key_encryption_algorithm": KEY_ENCRYPTION_ALGORITHM,
-            "encrypted_session_key": _SM2Cipher({
-                "x": r.encrypted_session_key.x1,
-                "y": r.encrypted_session_key.y1,
-                "hash": r.encrypted_session_key.c3,
-                "ciphertext": r.encrypted_session_key.c2,
-            }),
+            "encrypted_session_key": SM2CipherASN1.load(sm2cipher_der(r.encrypted_session_key)),
             "wrapped_file_key": r.wrapped_file_key,
         }
         if r.ski is not None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -31,35 +31,30 @@ from app.gm.names import Name
 from app.gm.x509 import Certificate
 
 
+def _describe(who: Certificate | fmt.RecipientEntry, issuer: Callable[[], Name]) -> dict[str, Any]:
+    """unit, unit_code, common_name, serial and issuer (``"?"`` when it cannot be read)."""
+    try:
+        issuer_text = issuer().rfc4514()
+    except GMError:
+        issuer_text = "?"
+    return {
+        "unit": who.unit_name,
+        "unit_code": who.unit_code,
+        "common_name": who.common_name,
+        "serial": who.serial_hex,
+        "issuer": issuer_text,
+    }
+
+
 def describe_certificate(cert: Certificate) -> dict[str, Any]:
     """Who a certificate names, for messages: unit, common name, serial, issuer."""
-    try:
-        issuer = cert.issuer.rfc4514()
-    except GMError:
-        issuer = "?"
-    return {
-        "unit": cert.unit_name,
-        "unit_code": cert.unit_code,
-        "common_name": cert.common_name,
-        "serial": cert.serial_hex,
-        "issuer": issuer,
-    }
+    return _describe(cert, lambda: cert.issuer)
 
 
 def describe_entry(entry: fmt.RecipientEntry) -> dict[str, Any]:
     """Who a recipient entry names (from the header; nothing secret)."""
-    try:
-        issuer = Name.from_der(entry.issuer_der).rfc4514()
-    except GMError:
-        issuer = "?"
-    return {
-        "unit": entry.unit_name,
-        "unit_code": entry.unit_code,
-        "common_name": entry.common_name,
-        "serial": entry.serial_hex,
-        "issuer": issuer,
-        "ski": entry.ski.hex() if entry.ski else None,
-    }
+    return {**_describe(entry, lambda: Name.from_der(entry.issuer_der)),
+            "ski": entry.ski.hex() if entry.ski else None}
 
 
 def _label(cert: Certificate) -> str:

@@ -288,23 +288,11 @@ def _collect_roles(view: _View) -> _Roles:
             for n in _ref_nums(v):
                 out.add(n, "dss")
     # pages
-    stack: list[tuple[Any, int]] = [(root.get("Pages"), 0)]
-    seen: set[int] = set()
-    while stack:
-        ref, depth = stack.pop()
-        if not isinstance(ref, Ref) or ref.num in seen or depth > 64:
+    for num, node, leaf in s.walk_pages(root.get("Pages"), rev):
+        if not leaf:
+            out.add(num, "pages")
             continue
-        seen.add(ref.num)
-        node = view.get(ref.num)
-        if not isinstance(node, dict):
-            continue
-        if node.get("Type") == "Pages" or "Kids" in node:
-            out.add(ref.num, "pages")
-            kids = view.resolve(node.get("Kids"))
-            if isinstance(kids, list):
-                stack.extend((k, depth + 1) for k in reversed(kids))
-            continue
-        out.add(ref.num, "page")
+        out.add(num, "page")
         for n in _ref_nums(node.get("Contents")):
             out.add(n, "page_content")
         contents = node.get("Contents")
@@ -488,24 +476,19 @@ class _Analyser:
         if "sig" in roles:
             self.add("signature_changed", L.MODIFIED, num)
             return
-        if "catalog" in roles:
-            self._judge_catalog(num, old, new)
-            return
-        if "page" in roles:
-            self._judge_page(num, old, new)
-            return
-        if "annots" in roles:
-            self._judge_annots(num, old, new)
-            return
-        if "acroform" in roles:
-            self._judge_acroform(num, old, new)
-            return
-        if "fields_array" in roles:
-            self._judge_fields_array(num, old, new)
-            return
-        if "field" in roles or "widget" in roles:
-            self._judge_field(num, old, new)
-            return
+        # The first role that has a judge of its own decides; the order is the precedence.
+        for role, judge in (
+            ("catalog", self._judge_catalog),
+            ("page", self._judge_page),
+            ("annots", self._judge_annots),
+            ("acroform", self._judge_acroform),
+            ("fields_array", self._judge_fields_array),
+            ("field", self._judge_field),
+            ("widget", self._judge_field),
+        ):
+            if role in roles:
+                judge(num, old, new)
+                return
         if "appearance" in roles and "page_content" not in roles:
             owner = self.roles.appearance_owner.get(num)
             if owner is not None and owner.ft != "Sig":

@@ -35,13 +35,19 @@ __all__ = [
 ]
 
 
-class PdfSignError(BidSealError):
-    """Base class of every sealing failure (code ``ERR_PDF_SIGN``)."""
-
-    code = "ERR_PDF_SIGN"
+class DetailedError(BidSealError):
+    """A :class:`BidSealError` whose keyword arguments are its ``details``: the constructor
+    shared by the sealing errors below and the verifier's
+    :class:`~app.pdfsign.pdfstructure.PdfStructureError`."""
 
     def __init__(self, zh: str, en: str, **details: Any) -> None:
         super().__init__(zh, en, details=details)
+
+
+class PdfSignError(DetailedError):
+    """Base class of every sealing failure (code ``ERR_PDF_SIGN``)."""
+
+    code = "ERR_PDF_SIGN"
 
 
 class PdfOpenError(PdfSignError):

@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, NamedTuple
 
-from app.errors import BidSealError
+from app.pdfsign.errors import DetailedError
 
 __all__ = [
     "IndirectObject",
@@ -70,13 +70,10 @@ CHUNK = 1 << 20
 _FAULT_AROUND = 1 << 16
 
 
-class PdfStructureError(BidSealError):
+class PdfStructureError(DetailedError):
     """The file is not a PDF this verifier can read byte for byte."""
 
     code = "ERR_PDF_STRUCTURE"
-
-    def __init__(self, zh: str, en: str, **details: Any) -> None:
-        super().__init__(zh, en, details=details)
 
 
 class NotAPdfError(PdfStructureError):
@@ -1100,6 +1097,30 @@ class PdfStructure:
             value = self.get(value.num, rev)
             depth += 1
         return value
+
+    def walk_pages(self, pages: Any, rev: Revision | int | None = None) -> Iterator[tuple[int, dict[str, Any], bool]]:
+        """The page tree under ``pages`` (the catalog's /Pages value) in document order:
+        ``(object number, node, is_leaf)`` for every node that is an indirect dictionary,
+        intermediate /Pages nodes (``is_leaf`` False) before their kids. Each object is
+        visited once and the walk stops 64 levels down, so a cyclic or absurdly deep
+        tree cannot loop. Lazy: a node's kids are read after the caller has handled it."""
+        stack: list[tuple[Any, int]] = [(pages, 0)]
+        seen: set[int] = set()
+        while stack:
+            ref, depth = stack.pop()
+            if not isinstance(ref, Ref) or ref.num in seen or depth > 64:
+                continue
+            seen.add(ref.num)
+            node = self.get(ref.num, rev)
+            if not isinstance(node, dict):
+                continue
+            if node.get("Type") == "Pages" or "Kids" in node:
+                yield ref.num, node, False
+                kids = self.resolve(node.get("Kids"), rev)
+                if isinstance(kids, list):
+                    stack.extend((k, depth + 1) for k in reversed(kids))
+            else:
+                yield ref.num, node, True
 
     # -- increments ------------------------------------------------------------------------
     def scan_increment(self, rev: Revision) -> list[tuple[str, int]]:

@@ -184,23 +184,31 @@ def _ref_list(doc: Document, xref: int, key: str) -> list[int]:
     return [int(m) for m in re.findall(r"(\d+)\s+\d+\s+R", value)]
 
 
-def _acroform(doc: Document) -> tuple[int, str]:
-    """(xref, key prefix) addressing the AcroForm dictionary, creating it when absent."""
+def _acroform_lookup(doc: Document) -> tuple[int, str] | None:
+    """(xref, key prefix) addressing the AcroForm dictionary, or None when there is none."""
     cat = doc.pdf_catalog()
     kind, value = doc.xref_get_key(cat, "AcroForm")
     if kind == "xref":
         return int(value.split()[0]), ""
     if kind == "dict":
         return cat, "AcroForm/"
+    return None
+
+
+def _acroform(doc: Document) -> tuple[int, str]:
+    """(xref, key prefix) addressing the AcroForm dictionary, creating it when absent."""
+    found = _acroform_lookup(doc)
+    if found is not None:
+        return found
     xref = doc.get_new_xref()
     doc.update_object(xref, "<</Fields[]>>")
-    doc.xref_set_key(cat, "AcroForm", f"{xref} 0 R")
+    doc.xref_set_key(doc.pdf_catalog(), "AcroForm", f"{xref} 0 R")
     return xref, ""
 
 
 def unique_field_name(doc: Document, base: str = "BidSeal") -> str:
     """``BidSeal1``, ``BidSeal2``… : the first name not used by a top-level field."""
-    xref, prefix = _acroform_lookup(doc)
+    xref, prefix = _acroform_lookup(doc) or (0, "")
     used: set[str] = set()
     if xref:
         for f in _ref_list(doc, xref, prefix + "Fields"):
@@ -211,16 +219,6 @@ def unique_field_name(doc: Document, base: str = "BidSeal") -> str:
     while f"{base}{n}" in used:
         n += 1
     return f"{base}{n}"
-
-
-def _acroform_lookup(doc: Document) -> tuple[int, str]:
-    cat = doc.pdf_catalog()
-    kind, value = doc.xref_get_key(cat, "AcroForm")
-    if kind == "xref":
-        return int(value.split()[0]), ""
-    if kind == "dict":
-        return cat, "AcroForm/"
-    return 0, ""
 
 
 # -- objects ------------------------------------------------------------------------

@@ -84,6 +84,16 @@ class TimestampReport:
         return {"time": _iso(self.time), "tsa": self.tsa, "valid": self.valid, "trusted": self.trusted}
 
 
+def _status_of(severities: set[Severity]) -> Status:
+    """The worst status the severities allow: any ``invalid`` makes it invalid, else any
+    ``untrusted`` makes it untrusted, else (only ``info`` or nothing) it is valid."""
+    if Severity.INVALID in severities:
+        return Status.INVALID
+    if Severity.UNTRUSTED in severities:
+        return Status.UNTRUSTED
+    return Status.VALID
+
+
 def _iso(dt: datetime | None) -> str | None:
     return dt.isoformat() if dt is not None else None
 
@@ -107,6 +117,13 @@ _STATUS_TEXT = {
     Status.VALID: ("有效", "valid"),
     Status.UNTRUSTED: ("签名完好但签署人证书不受信任", "intact, but the signer is not trusted here"),
     Status.INVALID: ("无效", "INVALID"),
+}
+_VERDICT_TEXT = {
+    Status.VALID: ("结论：全部签名有效，签名后没有不允许的修改。",
+                   "Result: every signature is valid; nothing disallowed changed after signing."),
+    Status.UNTRUSTED: ("结论：签名完好，但有签署人证书不受信任（未配置或不在信任根中）。",
+                       "Result: the signatures are intact, but a signer is not trusted here."),
+    Status.INVALID: ("结论：验证未通过，原因见下。", "Result: INVALID — see the reasons below."),
 }
 _KIND_TEXT = {
     "approval": ("签名", "signature"),
@@ -175,13 +192,7 @@ class SignatureReport:
 
     def finish(self) -> None:
         """Derive :attr:`status` from the reasons."""
-        sev = {r.severity for r in self.reasons}
-        if Severity.INVALID in sev:
-            self.status = Status.INVALID
-        elif Severity.UNTRUSTED in sev:
-            self.status = Status.UNTRUSTED
-        else:
-            self.status = Status.VALID
+        self.status = _status_of({r.severity for r in self.reasons})
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -302,12 +313,7 @@ class PdfVerificationReport:
             else Severity.UNTRUSTED if s.status is Status.UNTRUSTED else Severity.INFO
             for s in self.signatures
         }
-        if not self.signatures or Severity.INVALID in sev:
-            self.status = Status.INVALID
-        elif Severity.UNTRUSTED in sev:
-            self.status = Status.UNTRUSTED
-        else:
-            self.status = Status.VALID
+        self.status = _status_of(sev) if self.signatures else Status.INVALID
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -325,20 +331,10 @@ class PdfVerificationReport:
         if en:
             head = [f"File: {self.file} ({self.size} bytes, {self.revision_count} revision(s), "
                     f"{self.signature_count} signature(s))"]
-            verdict = {
-                Status.VALID: "Result: every signature is valid; nothing disallowed changed after signing.",
-                Status.UNTRUSTED: "Result: the signatures are intact, but a signer is not trusted here.",
-                Status.INVALID: "Result: INVALID — see the reasons below.",
-            }[self.status]
         else:
             head = [f"文件：{self.file}（{self.size} 字节，{self.revision_count} 个修订版本，"
                     f"{self.signature_count} 个签名）"]
-            verdict = {
-                Status.VALID: "结论：全部签名有效，签名后没有不允许的修改。",
-                Status.UNTRUSTED: "结论：签名完好，但有签署人证书不受信任（未配置或不在信任根中）。",
-                Status.INVALID: "结论：验证未通过，原因见下。",
-            }[self.status]
-        head.append(verdict)
+        head.append(_VERDICT_TEXT[self.status][1 if en else 0])
         for r in self.reasons:
             head.append(f"  [{r.code}] {r.message(lang)}")
         body = [s.to_text(lang) for s in self.signatures]

@@ -200,26 +200,9 @@ def _text(value: Any) -> str | None:
 
 def _page_list(s: PdfStructure, rev: Revision | None = None) -> list[int]:
     root = s.resolve(s.trailer(rev).get("Root"), rev)
-    pages: list[int] = []
     if not isinstance(root, dict):
-        return pages
-    stack: list[tuple[Any, int]] = [(root.get("Pages"), 0)]
-    seen: set[int] = set()
-    while stack:
-        ref, depth = stack.pop()
-        if not isinstance(ref, Ref) or ref.num in seen or depth > 64:
-            continue
-        seen.add(ref.num)
-        node = s.get(ref.num, rev)
-        if not isinstance(node, dict):
-            continue
-        if node.get("Type") == "Pages" or "Kids" in node:
-            kids = s.resolve(node.get("Kids"), rev)
-            if isinstance(kids, list):
-                stack.extend((k, depth + 1) for k in reversed(kids))
-        else:
-            pages.append(ref.num)
-    return pages
+        return []
+    return [num for num, _node, leaf in s.walk_pages(root.get("Pages"), rev) if leaf]
 
 
 def find_signatures(s: PdfStructure, rev: Revision | None = None) -> list[FoundSignature]:

@@ -336,23 +336,24 @@ def pin_info(identity: Identity, *, admin: bool = False, pool: HostPool | None =
     return PinInfo(int(mx), int(rem), bool(dflt))
 
 
-def change_pin(identity: Identity, old_pin: PinLike, new_pin: PinLike, *, pool: HostPool | None = None) -> None:
-    """Change the user PIN (wrong old PIN -> PinIncorrect with retries left)."""
-    old, new = pin_bytes(old_pin), pin_bytes(new_pin)
+def _with_pins(identity: Identity, pool: HostPool | None, op: str, head: tuple[Any, ...],
+               *pins: PinLike) -> None:
+    """``op(happ, *head, *pins)`` in the identity's application, on copies of the PINs that
+    are wiped afterwards, even when the call fails."""
+    secrets = [pin_bytes(p) for p in pins]
     try:
         with _application(identity, pool) as (host, happ):
-            host.call("change_pin", happ, USER_TYPE, old, new)
+            host.call(op, happ, *head, *secrets)
     finally:
-        wipe(old)
-        wipe(new)
+        for secret in secrets:
+            wipe(secret)
+
+
+def change_pin(identity: Identity, old_pin: PinLike, new_pin: PinLike, *, pool: HostPool | None = None) -> None:
+    """Change the user PIN (wrong old PIN -> PinIncorrect with retries left)."""
+    _with_pins(identity, pool, "change_pin", (USER_TYPE,), old_pin, new_pin)
 
 
 def unblock(identity: Identity, admin_pin: PinLike, new_user_pin: PinLike, *, pool: HostPool | None = None) -> None:
     """Unlock a locked user PIN with the admin PIN and set a new user PIN."""
-    adm, new = pin_bytes(admin_pin), pin_bytes(new_user_pin)
-    try:
-        with _application(identity, pool) as (host, happ):
-            host.call("unblock_pin", happ, adm, new)
-    finally:
-        wipe(adm)
-        wipe(new)
+    _with_pins(identity, pool, "unblock_pin", (), admin_pin, new_user_pin)

@@ -75,31 +75,46 @@ class Session:
 
     def call(self, op: str, *args: Any) -> Any:
         if self.closed or self._hcon is None:
-            raise TokenUsageError("UKey 会话已结束，请重新输入口令。", "The UKey session has ended; enter the PIN again.")
+            raise _session_ended()
         return self.host.call(op, *args)
 
     @property
     def container_handle(self) -> str:
         if self._hcon is None:
-            raise TokenUsageError("UKey 会话已结束，请重新输入口令。", "The UKey session has ended; enter the PIN again.")
+            raise _session_ended()
         return self._hcon
 
 
-class TokenSigner:
-    """:class:`app.gm.keyops.DigestSigner` backed by ``SKF_ECCSignData``."""
+def _session_ended() -> TokenUsageError:
+    return TokenUsageError("UKey 会话已结束，请重新输入口令。", "The UKey session has ended; enter the PIN again.")
+
+
+_NO_SIGN_CERT = ("该 UKey 容器中没有签名证书。", "This UKey container has no signing certificate.")
+_NO_ENC_CERT = ("该 UKey 容器中没有加密证书，无法解密。",
+                "This UKey container has no encryption certificate, so it cannot decrypt.")
+
+
+def _required(cert: Certificate | None, identity: Identity, missing: tuple[str, str]) -> Certificate:
+    """``cert``, or :class:`CertificateNotFound` with the ``missing`` sentences."""
+    if cert is None:
+        raise CertificateNotFound(*missing, container=identity.container)
+    return cert
+
+
+class _SessionKey:
+    """A key of a logged-in session's container, used through the session."""
 
     def __init__(self, session: Session) -> None:
         self._session = session
 
+
+class TokenSigner(_SessionKey):
+    """:class:`app.gm.keyops.DigestSigner` backed by ``SKF_ECCSignData``."""
+
     @property
     def certificate(self) -> Certificate:
-        cert = self._session.identity.sign_certificate
-        if cert is None:
-            raise CertificateNotFound(
-                "该 UKey 容器中没有签名证书。", "This UKey container has no signing certificate.",
-                container=self._session.identity.container,
-            )
-        return cert
+        identity = self._session.identity
+        return _required(identity.sign_certificate, identity, _NO_SIGN_CERT)
 
     def sign_digest(self, e: bytes) -> bytes:
         """DER SM2 signature of the 32-byte e = SM3(Z || M), made inside the key."""
@@ -121,22 +136,14 @@ class TokenSigner:
         return der
 
 
-class TokenUnwrapper:
+class TokenUnwrapper(_SessionKey):
     """:class:`app.gm.keyops.SessionKeyUnwrapper`: the session key is decrypted and used
     inside the key (``SKF_ImportSessionKey`` + ``SKF_DecryptInit``/``SKF_Decrypt``)."""
 
-    def __init__(self, session: Session) -> None:
-        self._session = session
-
     @property
     def certificate(self) -> Certificate:
-        cert = self._session.identity.enc_certificate
-        if cert is None:
-            raise CertificateNotFound(
-                "该 UKey 容器中没有加密证书，无法解密。", "This UKey container has no encryption certificate, so it "
-                "cannot decrypt.", container=self._session.identity.container,
-            )
-        return cert
+        identity = self._session.identity
+        return _required(identity.enc_certificate, identity, _NO_ENC_CERT)
 
     def unwrap(self, wrapped_key: sm2.SM2Ciphertext, data: bytes) -> bytes:
         if len(wrapped_key.c2) != sm4.KEY_SIZE:
@@ -163,9 +170,7 @@ def sign_message(identity: Identity, pin: PinLike, message: bytes, uid: bytes = 
                  pool: HostPool | None = None) -> bytes:
     """DER SM2 signature of ``message``: Z and e = SM3(Z || M) are computed here (on the PC,
     from the signing certificate's public key), the key signs e."""
-    if identity.sign_certificate is None:
-        raise CertificateNotFound("该 UKey 容器中没有签名证书。", "This UKey container has no signing certificate.",
-                                  container=identity.container)
-    e = sm2.compute_e(identity.sign_certificate.public_key, message, uid)
+    cert = _required(identity.sign_certificate, identity, _NO_SIGN_CERT)
+    e = sm2.compute_e(cert.public_key, message, uid)
     with open_session(identity, pin, pool=pool) as session:
         return session.signer.sign_digest(e)

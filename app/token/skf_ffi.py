@@ -278,6 +278,13 @@ class SkfApi:
             return _multi_string(ffi.buffer(buf, size[0])[:])
         raise error_for(SAR_BUFFER_TOO_SMALL, name)
 
+    def _call_out(self, ctype: str, name: str, *args: Any, **details: Any) -> Any:
+        """Call ``name(*args, out)`` where ``out`` is a new ``ctype`` (e.g. ``"HCONTAINER *"``)
+        the function fills in, and return what it wrote (a handle or a number)."""
+        out = self.ffi.new(ctype)
+        self.call(name, *args, out, **details)
+        return out[0]
+
     def _pstr(self, s: str | bytes | bytearray) -> Any:
         data = s.encode("utf-8") if isinstance(s, str) else bytes(s)
         return self.ffi.new("char[]", data)
@@ -290,17 +297,13 @@ class SkfApi:
         return self._names("SKF_EnumDev", 1 if present else 0)
 
     def connect_dev(self, name: str) -> Any:
-        h = self.ffi.new("DEVHANDLE *")
-        self.call("SKF_ConnectDev", self._pstr(name), h, device=name)
-        return h[0]
+        return self._call_out("DEVHANDLE *", "SKF_ConnectDev", self._pstr(name), device=name)
 
     def disconnect_dev(self, h: Any) -> None:
         self.call("SKF_DisConnectDev", h)
 
     def get_dev_state(self, name: str) -> int:
-        st = self.ffi.new("ULONG *")
-        self.call("SKF_GetDevState", self._pstr(name), st, device=name)
-        return int(st[0])
+        return int(self._call_out("ULONG *", "SKF_GetDevState", self._pstr(name), device=name))
 
     def get_dev_info(self, h: Any) -> dict[str, Any]:
         ffi = self.ffi
@@ -353,37 +356,27 @@ class SkfApi:
         self.call("SKF_CancelWaitForDevEvent")
 
     # -- access control ------------------------------------------------------------
-    def verify_pin(self, happ: Any, pin_type: int, pin: bytes | bytearray) -> None:
-        buf = self._pstr(pin)
+    def _pin_call(self, name: str, account: str, head: tuple[Any, ...], *pins: bytes | bytearray) -> None:
+        """``name(*head, *pins, &retry)`` with each PIN in a C buffer that is wiped afterwards,
+        even when the call fails; a failure carries the retries left and the account."""
+        bufs = [self._pstr(p) for p in pins]
         retry = self.ffi.new("ULONG *", 0)
         try:
-            rc = int(self.fn("SKF_VerifyPIN")(happ, pin_type, buf, retry))
+            rc = int(self.fn(name)(*head, *bufs, retry))
         finally:
-            self._wipe(buf)
+            for buf in bufs:
+                self._wipe(buf)
         if rc:
-            raise error_for(rc, "SKF_VerifyPIN", retries_left=int(retry[0]), account="admin" if pin_type == ADMIN_TYPE else "user")
+            raise error_for(rc, name, retries_left=int(retry[0]), account=account)
+
+    def verify_pin(self, happ: Any, pin_type: int, pin: bytes | bytearray) -> None:
+        self._pin_call("SKF_VerifyPIN", "admin" if pin_type == ADMIN_TYPE else "user", (happ, pin_type), pin)
 
     def change_pin(self, happ: Any, pin_type: int, old: bytes | bytearray, new: bytes | bytearray) -> None:
-        b1, b2 = self._pstr(old), self._pstr(new)
-        retry = self.ffi.new("ULONG *", 0)
-        try:
-            rc = int(self.fn("SKF_ChangePIN")(happ, pin_type, b1, b2, retry))
-        finally:
-            self._wipe(b1)
-            self._wipe(b2)
-        if rc:
-            raise error_for(rc, "SKF_ChangePIN", retries_left=int(retry[0]), account="admin" if pin_type == ADMIN_TYPE else "user")
+        self._pin_call("SKF_ChangePIN", "admin" if pin_type == ADMIN_TYPE else "user", (happ, pin_type), old, new)
 
     def unblock_pin(self, happ: Any, admin: bytes | bytearray, new_user: bytes | bytearray) -> None:
-        b1, b2 = self._pstr(admin), self._pstr(new_user)
-        retry = self.ffi.new("ULONG *", 0)
-        try:
-            rc = int(self.fn("SKF_UnblockPIN")(happ, b1, b2, retry))
-        finally:
-            self._wipe(b1)
-            self._wipe(b2)
-        if rc:
-            raise error_for(rc, "SKF_UnblockPIN", retries_left=int(retry[0]), account="admin")
+        self._pin_call("SKF_UnblockPIN", "admin", (happ,), admin, new_user)
 
     def get_pin_info(self, happ: Any, pin_type: int) -> tuple[int, int, bool]:
         ffi = self.ffi
@@ -411,9 +404,7 @@ class SkfApi:
         return h[0]
 
     def open_application(self, hdev: Any, name: str) -> Any:
-        h = self.ffi.new("HAPPLICATION *")
-        self.call("SKF_OpenApplication", hdev, self._pstr(name), h, application=name)
-        return h[0]
+        return self._call_out("HAPPLICATION *", "SKF_OpenApplication", hdev, self._pstr(name), application=name)
 
     def close_application(self, happ: Any) -> None:
         self.call("SKF_CloseApplication", happ)
@@ -453,14 +444,10 @@ class SkfApi:
         return self._names("SKF_EnumContainer", happ)
 
     def create_container(self, happ: Any, name: str) -> Any:
-        h = self.ffi.new("HCONTAINER *")
-        self.call("SKF_CreateContainer", happ, self._pstr(name), h, container=name)
-        return h[0]
+        return self._call_out("HCONTAINER *", "SKF_CreateContainer", happ, self._pstr(name), container=name)
 
     def open_container(self, happ: Any, name: str) -> Any:
-        h = self.ffi.new("HCONTAINER *")
-        self.call("SKF_OpenContainer", happ, self._pstr(name), h, container=name)
-        return h[0]
+        return self._call_out("HCONTAINER *", "SKF_OpenContainer", happ, self._pstr(name), container=name)
 
     def close_container(self, hcon: Any) -> None:
         self.call("SKF_CloseContainer", hcon)
@@ -469,9 +456,7 @@ class SkfApi:
         self.call("SKF_DeleteContainer", happ, self._pstr(name), container=name)
 
     def get_container_type(self, hcon: Any) -> int:
-        t = self.ffi.new("ULONG *")
-        self.call("SKF_GetContainerType", hcon, t)
-        return int(t[0])
+        return int(self._call_out("ULONG *", "SKF_GetContainerType", hcon))
 
     def import_certificate(self, hcon: Any, sign: bool, der: bytes) -> None:
         self.call("SKF_ImportCertificate", hcon, 1 if sign else 0, self.ffi.from_buffer(bytearray(der)), len(der),

@@ -22,7 +22,6 @@ import argparse
 import json
 import os
 import resource
-import shutil
 import statistics
 import subprocess
 import sys
@@ -31,6 +30,11 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from tests.support.bench import openssl_command, run_json_child  # noqa: E402
+
 TARGET_RATIO = 0.8
 TARGET_RSS_MB = 100.0
 
@@ -66,14 +70,11 @@ def _child(op: str, src: str, dst: str, workdir: str, chunk: int, fsync: bool) -
 def _run_child(op: str, src: Path, dst: Path, workdir: Path, chunk: int, fsync: bool) -> dict:
     cmd = [sys.executable, __file__, "--child", op, str(src), str(dst), str(workdir),
            str(chunk), "1" if fsync else "0"]
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True, cwd=ROOT)
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return run_json_child(cmd, ROOT)
 
 
 def _openssl(src: Path, dst: Path) -> float:
-    exe = shutil.which("openssl")
-    if not exe:
-        raise SystemExit("openssl command line not found")
+    exe = openssl_command()
     t0 = time.perf_counter()
     subprocess.run([exe, "enc", "-sm4-ctr", "-K", "00112233445566778899aabbccddeeff",
                     "-iv", "000102030405060708090a0b0c0d0e0f", "-in", str(src),

@@ -39,6 +39,8 @@ REPO = Path(__file__).resolve().parents[2]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
+from tests.support.bench import openssl_command, run_json_child  # noqa: E402
+
 KEYWORD = "投标人（盖章）"
 
 
@@ -113,16 +115,11 @@ def _run_child(src: Path, out: Path, use_tracemalloc: bool, full_verify: bool = 
     cmd = [sys.executable, __file__, "--child", str(src), str(out)] + (["--tracemalloc"] if use_tracemalloc else [])
     if not full_verify:
         cmd.append("--builtin-checks-only")
-    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO)
-    if proc.returncode != 0:
-        raise RuntimeError(f"sealing child failed:\n{proc.stdout}\n{proc.stderr}")
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    return run_json_child(cmd, REPO)
 
 
 def baseline(src: Path, work: Path) -> dict:
-    openssl = shutil.which("openssl")
-    if not openssl:
-        raise RuntimeError("openssl command line is required")
+    openssl = openssl_command()
     t0 = time.perf_counter()
     shutil.copyfile(src, work / "copy.pdf")
     t1 = time.perf_counter()

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import os
 import struct
-import subprocess
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,10 +14,16 @@ import pytest
 from app.envelope import format as fmt
 from app.gm.keyops import SoftwareUnwrapper
 from app.gm.pki import DemoPKI, demo_pki
-from app.token import host_client
 from app.token.device import find_identity
 from app.token.identity import Identity
 from app.token.softkey import init_softkey
+from tests.support import softkey as virtual_ukey
+from tests.support.softkey import ADMIN_PIN, USER_PIN
+
+# the shared virtual-UKey fixtures (libsoftskf, a store per module, a private host pool)
+softskf_lib = virtual_ukey.softskf_lib
+store = virtual_ukey.store
+pool = virtual_ukey.pool
 
 
 @pytest.fixture(scope="session")
@@ -95,38 +100,11 @@ def leftovers(folder: Path, keep: set[str]) -> list[str]:
 
 # -- the virtual UKey (native/softskf through app.token) -------------------------------
 
-REPO = Path(__file__).resolve().parents[2]
-LIB = REPO / "native" / "softskf" / "build" / "libsoftskf.so"
-PIN = "11223344"
-
-
-@pytest.fixture(scope="session")
-def softskf_lib() -> str:
-    proc = subprocess.run(["make", "-C", str(REPO / "native" / "softskf")], capture_output=True,
-                          text=True, timeout=300)
-    assert proc.returncode == 0, proc.stderr
-    return str(LIB)
-
-
-@pytest.fixture(scope="module")
-def store(tmp_path_factory, softskf_lib) -> Iterator[Path]:
-    """A SOFTSKF_STORE for this module only (environment restored afterwards)."""
-    root = tmp_path_factory.mktemp("softskf-store")
-    mp = pytest.MonkeyPatch()
-    mp.setenv("SOFTSKF_STORE", str(root))
-    mp.setenv("BIDSEAL_SKF_LIB", softskf_lib)
-    mp.setenv("BIDSEAL_CONFIG", str(root / "no-config.json"))
-    mp.delenv("SOFTSKF_FAULTS", raising=False)
-    host_client.configure()
-    try:
-        yield root
-    finally:
-        host_client.configure()
-        mp.undo()
+PIN = USER_PIN
 
 
 @pytest.fixture(scope="module")
 def ukey(store, softskf_lib, tmp_path_factory) -> Identity:
     pki_dir = tmp_path_factory.mktemp("ukey-pki")
-    init_softkey(store, "ENV-KEY", PIN, "admin-9876", pki_dir)
+    init_softkey(store, "ENV-KEY", PIN, ADMIN_PIN, pki_dir)
     return find_identity(softskf_lib, "ENV-KEY")

@@ -26,12 +26,23 @@ from .conftest import flip, layout, leftovers
 CHUNK = 1024
 
 
+def _encrypt(src: Path, dst: Path, pki) -> Path:
+    """``src`` encrypted to the bidder and the trading centre in CHUNK-sized records."""
+    encrypt_file(src, dst, [pki.enc_cert, pki.emergency_cert], chunk_size=CHUNK)
+    return dst
+
+
+def _overwrite(path: Path, offset: int, data: bytes) -> None:
+    """Put ``data`` over the bytes of ``path`` at ``offset`` (the size stays the same)."""
+    buf = bytearray(path.read_bytes())
+    buf[offset:offset + len(data)] = data
+    path.write_bytes(bytes(buf))
+
+
 @pytest.fixture()
 def envelope(pki, make_file, tmp_path) -> tuple[Path, Path]:
     src = make_file(4 * CHUNK + 100)
-    env = tmp_path / "bid.env"
-    encrypt_file(src, env, [pki.enc_cert, pki.emergency_cert], chunk_size=CHUNK)
-    return src, env
+    return src, _encrypt(src, tmp_path / "bid.env", pki)
 
 
 def assert_refused(env: Path, unwrapper, exc_type=EnvelopeError, reason: str | None = None):
@@ -153,31 +164,26 @@ def test_truncation_with_consistent_header_size(envelope, bidder):
 def test_chunk_reordering(envelope, bidder):
     _src, env = envelope
     lay = layout(env)
-    data = bytearray(env.read_bytes())
     (a, n), (b, _) = lay.record(1), lay.record(2)
-    data[a:a + n], data[b:b + n] = data[b:b + n], data[a:a + n]
-    env.write_bytes(bytes(data))
+    data = env.read_bytes()
+    _overwrite(env, a, data[b:b + n])
+    _overwrite(env, b, data[a:a + n])
     assert_refused(env, bidder, EnvelopeIntegrityError, "chunk_tag")
 
 
 def test_chunk_splice_from_another_envelope_of_same_recipient(envelope, pki, bidder, tmp_path):
     src, env = envelope
-    other = tmp_path / "other.env"
-    encrypt_file(src, other, [pki.enc_cert, pki.emergency_cert], chunk_size=CHUNK)
-    lay, lay2 = layout(env), layout(other)
-    off, n = lay.record(1)
-    off2, _ = lay2.record(1)
-    data = bytearray(env.read_bytes())
-    data[off:off + n] = other.read_bytes()[off2:off2 + n]
-    env.write_bytes(bytes(data))
+    other = _encrypt(src, tmp_path / "other.env", pki)
+    off, n = layout(env).record(1)
+    off2, _ = layout(other).record(1)
+    _overwrite(env, off, other.read_bytes()[off2:off2 + n])
     assert_refused(env, bidder, EnvelopeIntegrityError, "chunk_tag")
 
 
 def test_payload_splice_with_own_header(envelope, pki, bidder, tmp_path):
     """Header + MAC of one envelope, payload of another (same key holder): refused."""
     src, env = envelope
-    other = tmp_path / "other.env"
-    encrypt_file(src, other, [pki.enc_cert, pki.emergency_cert], chunk_size=CHUNK)
+    other = _encrypt(src, tmp_path / "other.env", pki)
     lay = layout(env)
     lay2 = layout(other)
     env.write_bytes(env.read_bytes()[: lay.payload_start] + other.read_bytes()[lay2.payload_start:])
@@ -186,8 +192,7 @@ def test_payload_splice_with_own_header(envelope, pki, bidder, tmp_path):
 
 def test_recipient_entry_swapped_in_from_another_envelope(envelope, pki, bidder, tmp_path):
     src, env = envelope
-    other = tmp_path / "other.env"
-    encrypt_file(src, other, [pki.enc_cert, pki.emergency_cert], chunk_size=CHUNK)
+    other = _encrypt(src, tmp_path / "other.env", pki)
     data, data2 = env.read_bytes(), other.read_bytes()
     h1 = fmt.parse_header(data[: fmt.PREAMBLE_SIZE + layout(env).header_len])
     h2 = fmt.parse_header(data2[: fmt.PREAMBLE_SIZE + layout(other).header_len])

@@ -3,27 +3,16 @@ pulled out or a crashing driver at the moment the session key is imported."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from app.envelope import decrypt_file, encrypt_file
 from app.token.errors import DeviceRemoved, TokenCrashed
-from app.token.host_client import HostPool
 from app.token.session import open_session
 from app.token.softkey import plug
 
 from .conftest import PIN, leftovers
-
-
-@pytest.fixture
-def pool() -> Iterator[HostPool]:
-    p = HostPool()
-    try:
-        yield p
-    finally:
-        p.close()
 
 
 @pytest.fixture
@@ -54,20 +43,10 @@ def test_ukey_and_emergency_key_both_open_it(ukey, pki, envelope, tmp_path):
     assert (tmp_path / "a").read_bytes() == (tmp_path / "b").read_bytes() == src.read_bytes()
 
 
-def test_key_removed_during_import_leaves_nothing(ukey, envelope, pool, store, tmp_path):
+@pytest.mark.parametrize("call", ["SKF_ImportSessionKey", "SKF_Decrypt"])
+def test_key_removed_during_unwrap_leaves_nothing(ukey, envelope, pool, store, tmp_path, call):
     _src, env = envelope
-    pool.env["SOFTSKF_FAULTS"] = "SKF_ImportSessionKey:1:remove"
-    try:
-        with open_session(ukey, PIN, pool=pool) as s, pytest.raises(DeviceRemoved):
-            decrypt_file(env, tmp_path / "out", s.unwrapper)
-    finally:
-        plug(store, ukey.device)
-    assert leftovers(tmp_path, {"bid.bin", "bid.env"}) == []
-
-
-def test_key_removed_during_decrypt_leaves_nothing(ukey, envelope, pool, store, tmp_path):
-    _src, env = envelope
-    pool.env["SOFTSKF_FAULTS"] = "SKF_Decrypt:1:remove"
+    pool.env["SOFTSKF_FAULTS"] = f"{call}:1:remove"
     try:
         with open_session(ukey, PIN, pool=pool) as s, pytest.raises(DeviceRemoved):
             decrypt_file(env, tmp_path / "out", s.unwrapper)

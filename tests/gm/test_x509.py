@@ -356,7 +356,7 @@ def test_chain_revoked_via_crl() -> None:
 
 def test_crl_codecs_and_fields() -> None:
     d = shared_demo()
-    crl = d.root.make_crl([(7, NOW)], next_update=NOW + timedelta(days=1))
+    crl = d.root.make_crl([(7, NOW)], next_update=NOW + timedelta(days=1), this_update=NOW)
     assert Crl.load(crl.pem).der == crl.der == Crl.load(crl.der).der
     assert crl.issuer.common_name == "BidSeal Demo Root CA"
     assert crl.this_update <= NOW and crl.next_update is not None and crl.next_update > NOW

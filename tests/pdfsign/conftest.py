@@ -19,6 +19,7 @@ from app.gm import sm2
 from app.gm.keyops import SoftwareSigner
 from app.gm.pki import CertificateAuthority, DemoPKI, Subject, demo_pki
 from app.gm.x509 import Certificate
+from tests.pdfsign import verify_fixtures as vf
 
 FIXTURES = Path(__file__).parent / "fixtures"
 KEYWORD = "投标人（盖章）"
@@ -189,6 +190,28 @@ def signatures_in(path: Path) -> list[tuple[list[int], bytes]]:
 
 def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+# -- verifier tests (tests.pdfsign.verify_fixtures' PKI and signer) ------------------------
+@pytest.fixture(scope="module")
+def roots() -> list[Certificate]:
+    """The verifier fixtures' trusted root."""
+    return [vf.pki().root_cert]
+
+
+@pytest.fixture(scope="module")
+def signed() -> bytes:
+    """A two-page PDF signed once (field ``Sig1``) by the verifier fixtures' signer."""
+    return vf.signed_pdf()
+
+
+@pytest.fixture
+def foreign_root_pem(tmp_path: Path) -> Path:
+    """``other.pem``: the root of an unrelated PKI, for ``--trust`` (our signatures are untrusted)."""
+    _signer, other = vf.foreign_signer()
+    path = tmp_path / "other.pem"
+    path.write_bytes(other.pem)
+    return path
 
 
 # -- validation -------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from app.gm import sm3 as sm3_mod
+from app.gm.keyops import DigestSigner
 from app.pdfsign import RectPlacement, Seal, SealOptions, byterange, seal_pdf
 from app.pdfsign import prepare as prepare_mod
 from app.pdfsign import signer as signer_mod
@@ -33,6 +34,15 @@ def _no_output(tmp_path: Path, out: Path) -> None:
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".bidseal-")]
 
 
+def _seal_is_refused(tmp_path: Path, bid_pdf: Path, signer: DigestSigner, seal_png: bytes, verify: bool) -> None:
+    """Sealing fails its self-check and leaves neither the output nor a temporary file."""
+    out = tmp_path / "sealed.pdf"
+    with pytest.raises(SelfVerificationError):
+        seal_pdf(bid_pdf, out, signer, [Seal(RectPlacement(0, (100, 100, 200, 200)), seal_png)],
+                 options=SealOptions(verify=verify))
+    _no_output(tmp_path, out)
+
+
 @pytest.mark.parametrize("full_verify", [True, False])
 def test_prefix_changed_by_the_incremental_save_is_rejected(tmp_path, bid_pdf, signer, seal_png, monkeypatch,
                                                             full_verify):
@@ -44,11 +54,7 @@ def test_prefix_changed_by_the_incremental_save_is_rejected(tmp_path, bid_pdf, s
         return rev
 
     monkeypatch.setattr(signer_mod, "prepare_revision", corrupting)
-    out = tmp_path / "sealed.pdf"
-    with pytest.raises(SelfVerificationError):
-        seal_pdf(bid_pdf, out, signer, [Seal(RectPlacement(0, (100, 100, 200, 200)), seal_png)],
-                 options=SealOptions(verify=full_verify))
-    _no_output(tmp_path, out)
+    _seal_is_refused(tmp_path, bid_pdf, signer, seal_png, full_verify)
 
 
 @pytest.mark.parametrize("full_verify", [True, False])
@@ -61,11 +67,7 @@ def test_new_revision_changed_after_signing_is_rejected(tmp_path, bid_pdf, signe
         _flip(path, ph.contents_end + 2)  # signed bytes of the new /Sig dictionary, after /Contents
 
     monkeypatch.setattr(byterange, "patch_contents", corrupting)
-    out = tmp_path / "sealed.pdf"
-    with pytest.raises(SelfVerificationError):
-        seal_pdf(bid_pdf, out, signer, [Seal(RectPlacement(0, (100, 100, 200, 200)), seal_png)],
-                 options=SealOptions(verify=full_verify))
-    _no_output(tmp_path, out)
+    _seal_is_refused(tmp_path, bid_pdf, signer, seal_png, full_verify)
 
 
 def test_input_changed_while_sealing_is_rejected(tmp_path, bid_pdf, signer, seal_png, monkeypatch):
@@ -77,11 +79,7 @@ def test_input_changed_while_sealing_is_rejected(tmp_path, bid_pdf, signer, seal
         return n
 
     monkeypatch.setattr(byterange, "copy_file", copy_then_touch_input)
-    out = tmp_path / "sealed.pdf"
-    with pytest.raises(SelfVerificationError):
-        seal_pdf(bid_pdf, out, signer, [Seal(RectPlacement(0, (100, 100, 200, 200)), seal_png)],
-                 options=SealOptions(verify=False))
-    _no_output(tmp_path, out)
+    _seal_is_refused(tmp_path, bid_pdf, signer, seal_png, False)
 
 
 def test_self_check_rehashes_from_disk(tmp_path, bid_pdf, signer, seal_png, monkeypatch):

@@ -8,21 +8,11 @@ from pathlib import Path
 import pytest
 
 from app.cli.main import main as cli_main
-from app.gm import sm2, x509
+from app.gm import sm2
 from app.pdfsign.pdfstructure import PdfSource, PdfStructure
 from app.pdfsign.report import PdfVerificationReport
 from app.pdfsign.verify import verify_pdf
 from tests.pdfsign import verify_fixtures as vf
-
-
-@pytest.fixture(scope="module")
-def roots() -> list[x509.Certificate]:
-    return [vf.pki().root_cert]
-
-
-@pytest.fixture(scope="module")
-def signed() -> bytes:
-    return vf.signed_pdf()
 
 
 def codes(report: PdfVerificationReport, i: int = 0) -> set[str]:
@@ -371,13 +361,10 @@ def test_revoked_certificate_is_invalid(signed: bytes, roots: list) -> None:
     assert r.status == "invalid" and "CHAIN_REVOKED" in codes(r)
 
 
-def test_cli_untrusted_and_tampered_exit_1(tmp_path: Path, signed: bytes) -> None:
+def test_cli_untrusted_and_tampered_exit_1(tmp_path: Path, signed: bytes, foreign_root_pem: Path) -> None:
     pdf = tmp_path / "t.pdf"
     pdf.write_bytes(signed)
-    _s, other = vf.foreign_signer()
-    root = tmp_path / "other.pem"
-    root.write_bytes(other.pem)
-    assert cli_main(["verify", str(pdf), "--trust", str(root)]) == 1
+    assert cli_main(["verify", str(pdf), "--trust", str(foreign_root_pem)]) == 1
     pdf.write_bytes(signed + b"junk")
     own = tmp_path / "own.pem"
     own.write_bytes(vf.pki().root_cert.pem)

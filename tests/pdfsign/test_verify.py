@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from app.cli.main import main as cli_main
-from app.gm import oids, x509
+from app.gm import oids
 from app.pdfsign.pdfstructure import (
     NotAPdfError,
     PdfReadError,
@@ -21,25 +21,15 @@ from tests.pdfsign import verify_fixtures as vf
 
 
 @pytest.fixture(scope="module")
-def roots() -> list[x509.Certificate]:
-    return [vf.pki().root_cert]
-
-
-@pytest.fixture(scope="module")
-def one_sig() -> bytes:
-    return vf.signed_pdf()
-
-
-@pytest.fixture(scope="module")
-def two_sigs(one_sig: bytes) -> bytes:
-    return vf.sign_pdf(one_sig, None, vf.SignOptions(field_name="Sig2", pages=(1,)))
+def two_sigs(signed: bytes) -> bytes:
+    return vf.sign_pdf(signed, None, vf.SignOptions(field_name="Sig2", pages=(1,)))
 
 
 # -- valid signatures -----------------------------------------------------------------------
 
 
-def test_single_signature_is_valid_and_reports_signer(one_sig: bytes, roots: list) -> None:
-    r = verify_pdf(one_sig, trust_roots=roots)
+def test_single_signature_is_valid_and_reports_signer(signed: bytes, roots: list) -> None:
+    r = verify_pdf(signed, trust_roots=roots)
     assert r.status == "valid" and r.all_valid
     (sig,) = r.signatures
     p = vf.pki()
@@ -118,21 +108,21 @@ def test_report_json_has_stable_keys(two_sigs: bytes, roots: list) -> None:
     assert set(s["signer"]) >= {"common_name", "unit_name", "unit_code", "certificate_serial", "issuer"}
 
 
-def test_text_report_is_chinese_first_with_english_available(one_sig: bytes, roots: list) -> None:
-    r = verify_pdf(one_sig, trust_roots=roots)
+def test_text_report_is_chinese_first_with_english_available(signed: bytes, roots: list) -> None:
+    r = verify_pdf(signed, trust_roots=roots)
     assert "签名 1" in r.to_text() and "有效" in r.to_text()
     en = r.to_text("en")
     assert "Signature 1" in en and "valid" in en and "签名 1" not in en
 
 
-def test_file_object_and_path_inputs(one_sig: bytes, roots: list, tmp_path: Path) -> None:
+def test_file_object_and_path_inputs(signed: bytes, roots: list, tmp_path: Path) -> None:
     path = tmp_path / "s.pdf"
-    path.write_bytes(one_sig)
+    path.write_bytes(signed)
     assert verify_pdf(path, trust_roots=roots).status == "valid"
     assert verify_pdf(str(path), trust_roots=roots).status == "valid"
     with open(path, "rb") as f:
         assert verify_pdf(f, trust_roots=roots).status == "valid"
-    assert verify_pdf(io.BytesIO(one_sig), trust_roots=roots).status == "valid"
+    assert verify_pdf(io.BytesIO(signed), trust_roots=roots).status == "valid"
 
 
 def test_progress_and_cancel(two_sigs: bytes, roots: list) -> None:
@@ -245,8 +235,8 @@ def test_bad_timestamp_token_is_invalid(roots: list) -> None:
     assert sig.status == "invalid" and "TIMESTAMP_INVALID" in {x.code for x in sig.reasons}
 
 
-def test_document_timestamp_after_a_signature(one_sig: bytes, roots: list) -> None:
-    stamped = vf.sign_pdf(one_sig, None, vf.SignOptions(field_name="TS", doc_timestamp=True))
+def test_document_timestamp_after_a_signature(signed: bytes, roots: list) -> None:
+    stamped = vf.sign_pdf(signed, None, vf.SignOptions(field_name="TS", doc_timestamp=True))
     r = verify_pdf(stamped, trust_roots=roots)
     assert r.status == "valid", r.to_text("en")
     sig, ts = r.signatures
@@ -295,16 +285,16 @@ def _write_root(tmp_path: Path) -> Path:
     return p
 
 
-def test_cli_valid_exits_0(tmp_path: Path, one_sig: bytes, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_valid_exits_0(tmp_path: Path, signed: bytes, capsys: pytest.CaptureFixture[str]) -> None:
     pdf = tmp_path / "s.pdf"
-    pdf.write_bytes(one_sig)
+    pdf.write_bytes(signed)
     assert cli_main(["verify", str(pdf), "--trust", str(_write_root(tmp_path))]) == 0
     assert "有效" in capsys.readouterr().out
 
 
-def test_cli_json_and_english(tmp_path: Path, one_sig: bytes, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_json_and_english(tmp_path: Path, signed: bytes, capsys: pytest.CaptureFixture[str]) -> None:
     pdf = tmp_path / "s.pdf"
-    pdf.write_bytes(one_sig)
+    pdf.write_bytes(signed)
     assert cli_main(["verify", str(pdf), "--json", "--trust", str(_write_root(tmp_path))]) == 0
     d = json.loads(capsys.readouterr().out)
     assert d["status"] == "valid" and d["signatures"][0]["sm2_id"] == "default"
@@ -313,13 +303,10 @@ def test_cli_json_and_english(tmp_path: Path, one_sig: bytes, capsys: pytest.Cap
     assert "not trusted" in out
 
 
-def test_cli_untrusted_exits_1(tmp_path: Path, one_sig: bytes) -> None:
+def test_cli_untrusted_exits_1(tmp_path: Path, signed: bytes, foreign_root_pem: Path) -> None:
     pdf = tmp_path / "s.pdf"
-    pdf.write_bytes(one_sig)
-    _signer, other_root = vf.foreign_signer()
-    other = tmp_path / "other.pem"
-    other.write_bytes(other_root.pem)
-    assert cli_main(["verify", str(pdf), "--trust", str(other)]) == 1
+    pdf.write_bytes(signed)
+    assert cli_main(["verify", str(pdf), "--trust", str(foreign_root_pem)]) == 1
 
 
 def test_cli_unsigned_exits_1_and_says_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -339,10 +326,10 @@ def test_cli_garbage_exits_2(tmp_path: Path, content: bytes, capsys: pytest.Capt
     assert "错误" in err and "ERR_" in err
 
 
-def test_cli_missing_file_and_bad_trust_exit_2(tmp_path: Path, one_sig: bytes) -> None:
+def test_cli_missing_file_and_bad_trust_exit_2(tmp_path: Path, signed: bytes) -> None:
     assert cli_main(["verify", str(tmp_path / "missing.pdf")]) == 2
     pdf = tmp_path / "s.pdf"
-    pdf.write_bytes(one_sig)
+    pdf.write_bytes(signed)
     bad = tmp_path / "bad.pem"
     bad.write_bytes(b"garbage")
     assert cli_main(["verify", str(pdf), "--trust", str(bad)]) == 2

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -32,15 +31,6 @@ from app.token.session import open_session
 from app.token.softkey import plug
 
 from .conftest import USER_PIN
-
-
-@pytest.fixture
-def pool() -> Iterator[HostPool]:
-    p = HostPool()
-    try:
-        yield p
-    finally:
-        p.close()
 
 
 def _e(identity: Identity) -> bytes:

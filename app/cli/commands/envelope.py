@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,10 +22,11 @@ from app.cli.common import (
     EXIT_NEGATIVE,
     EXIT_OK,
     ProgressPrinter,
-    lang,
+    help_when_bare,
     print_error,
     print_json,
     read_pin,
+    tr,
     wipe,
 )
 from app.envelope import (
@@ -46,17 +47,13 @@ from app.gm.sm2 import PrivateKey
 from app.gm.x509 import Certificate
 
 
-def _t(zh: str, en: str) -> str:
-    return en if lang() == "en" else zh
-
-
 def register(subparsers: Any) -> None:
-    enc = subparsers.add_parser(
-        "encrypt", help="把投标文件加密给证书（数字信封）/ encrypt a bid file to certificates",
+    enc = _file_command(
+        subparsers, "encrypt", cmd_encrypt,
+        summary="把投标文件加密给证书（数字信封）/ encrypt a bid file to certificates",
         description="用 SM4-GCM 分块加密文件，会话密钥用 SM2 加密给每个接收者的加密证书。"
-                    " / Encrypt a file (SM4-GCM chunks) to the encryption certificate of each recipient.")
-    enc.add_argument("input", type=Path, help="明文文件 / plaintext file")
-    enc.add_argument("-o", "--output", type=Path, required=True, help="信封文件 / envelope file (.bse)")
+                    " / Encrypt a file (SM4-GCM chunks) to the encryption certificate of each recipient.",
+        input_help="明文文件 / plaintext file", output_help="信封文件 / envelope file (.bse)")
     _add_recipients(enc)
     enc.add_argument("--project", metavar="ID", help="项目/标段编号 / project or section identifier")
     enc.add_argument("--unit-code", metavar="CODE", help="投标单位统一社会信用代码 / bidder's unit code")
@@ -65,46 +62,55 @@ def register(subparsers: Any) -> None:
     enc.add_argument("--format", choices=("bidseal", "cms"), default="bidseal",
                      help="bidseal（默认，带完整性）或 cms（GM/T 0010，无完整性）"
                           " / bidseal (default, authenticated) or cms (GM/T 0010, no integrity)")
-    enc.add_argument("--json", action="store_true", help="以 JSON 输出 / JSON output")
-    enc.set_defaults(func=cmd_encrypt)
+    _add_json(enc)
 
-    dec = subparsers.add_parser(
-        "decrypt", help="用 UKey 解密数字信封 / decrypt an envelope with the UKey",
+    dec = _file_command(
+        subparsers, "decrypt", cmd_decrypt,
+        summary="用 UKey 解密数字信封 / decrypt an envelope with the UKey",
         description="用 UKey（或软件密钥）解密 BidSeal 信封或 GM/T 0010 数字信封；完整性校验通过后才输出明文。"
-                    " / Decrypt a BidSeal or GM/T 0010 envelope; plaintext appears only after it verified.")
-    dec.add_argument("input", type=Path, help="信封文件 / envelope file")
-    dec.add_argument("-o", "--output", type=Path, required=True, help="明文输出文件 / plaintext output")
+                    " / Decrypt a BidSeal or GM/T 0010 envelope; plaintext appears only after it verified.",
+        input_help="信封文件 / envelope file", output_help="明文输出文件 / plaintext output")
     _add_key_options(dec)
-    dec.add_argument("--json", action="store_true", help="以 JSON 输出 / JSON output")
-    dec.set_defaults(func=cmd_decrypt)
+    _add_json(dec)
 
     env = subparsers.add_parser("envelope", help="数字信封工具 / envelope tools")
     sub = env.add_subparsers(dest="envelope_command", metavar="ACTION")
     info = sub.add_parser("info", help="显示信封的元数据与接收者（无需密钥）/ metadata and recipients (no key)")
     info.add_argument("file", type=Path, help="信封文件 / envelope file")
-    info.add_argument("--json", action="store_true", help="以 JSON 输出 / JSON output")
+    _add_json(info)
     info.set_defaults(func=cmd_info)
 
-    exp = sub.add_parser("export-cms", help="加密为 GM/T 0010 数字信封（无完整性保护）"
-                                            " / encrypt to a GM/T 0010 EnvelopedData (no integrity)")
-    exp.add_argument("input", type=Path, help="明文文件 / plaintext file")
-    exp.add_argument("-o", "--output", type=Path, required=True, help="DER 输出 / DER output (.p7)")
+    exp = _file_command(
+        sub, "export-cms", cmd_export_cms,
+        summary="加密为 GM/T 0010 数字信封（无完整性保护）"
+                " / encrypt to a GM/T 0010 EnvelopedData (no integrity)",
+        input_help="明文文件 / plaintext file", output_help="DER 输出 / DER output (.p7)")
     _add_recipients(exp)
     exp.add_argument("--oids", choices=("gm", "pkcs7"), default="gm",
                      help="内容类型 OID 族 / content-type OID family (default gm)")
-    exp.set_defaults(func=cmd_export_cms)
 
-    imp = sub.add_parser("import-cms", help="解密 GM/T 0010 数字信封 / decrypt a GM/T 0010 EnvelopedData")
-    imp.add_argument("input", type=Path, help="DER 数字信封 / DER EnvelopedData")
-    imp.add_argument("-o", "--output", type=Path, required=True, help="明文输出 / plaintext output")
+    imp = _file_command(
+        sub, "import-cms", cmd_import_cms,
+        summary="解密 GM/T 0010 数字信封 / decrypt a GM/T 0010 EnvelopedData",
+        input_help="DER 数字信封 / DER EnvelopedData", output_help="明文输出 / plaintext output")
     _add_key_options(imp)
-    imp.set_defaults(func=cmd_import_cms)
 
-    def _help(_args: argparse.Namespace) -> int:
-        env.print_help()
-        return EXIT_ERROR
+    help_when_bare(env)
 
-    env.set_defaults(func=_help)
+
+def _file_command(subparsers: Any, name: str, func: Callable[[argparse.Namespace], int], *,
+                  summary: str, input_help: str, output_help: str,
+                  description: str | None = None) -> argparse.ArgumentParser:
+    """A sub-command ``name INPUT -o OUTPUT`` that runs ``func``."""
+    p: argparse.ArgumentParser = subparsers.add_parser(name, help=summary, description=description)
+    p.add_argument("input", type=Path, help=input_help)
+    p.add_argument("-o", "--output", type=Path, required=True, help=output_help)
+    p.set_defaults(func=func)
+    return p
+
+
+def _add_json(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--json", action="store_true", help="以 JSON 输出 / JSON output")
 
 
 def _add_recipients(p: argparse.ArgumentParser) -> None:
@@ -201,23 +207,23 @@ def _run(fn: Any) -> int:
 
 
 def _print_info(info: EnvelopeInfo) -> None:
-    print(_t("BidSeal 投标文件数字信封", "BidSeal bid-file envelope") + f" v{info.version}")
-    print(f"  {_t('原文件名', 'file name')}: {info.file_name}")
-    print(f"  {_t('明文大小', 'plaintext size')}: {info.plaintext_size} B   "
-          f"{_t('分块', 'chunk')}: {info.chunk_size} B   {_t('算法', 'cipher')}: {info.payload_algorithm}")
-    print(f"  {_t('项目/标段', 'project')}: {info.project_id or '-'}   "
-          f"{_t('投标单位代码', 'unit code')}: {info.unit_code or '-'}")
-    print(f"  {_t('创建时间', 'created')}: {info.created_at.isoformat()}")
+    print(tr("BidSeal 投标文件数字信封", "BidSeal bid-file envelope") + f" v{info.version}")
+    print(f"  {tr('原文件名', 'file name')}: {info.file_name}")
+    print(f"  {tr('明文大小', 'plaintext size')}: {info.plaintext_size} B   "
+          f"{tr('分块', 'chunk')}: {info.chunk_size} B   {tr('算法', 'cipher')}: {info.payload_algorithm}")
+    print(f"  {tr('项目/标段', 'project')}: {info.project_id or '-'}   "
+          f"{tr('投标单位代码', 'unit code')}: {info.unit_code or '-'}")
+    print(f"  {tr('创建时间', 'created')}: {info.created_at.isoformat()}")
     if info.plaintext_sm3:
-        print(f"  SM3({_t('明文', 'plaintext')}): {info.plaintext_sm3}")
-    print(f"  {_t('接收者', 'recipients')} ({len(info.recipients)}):")
+        print(f"  SM3({tr('明文', 'plaintext')}): {info.plaintext_sm3}")
+    print(f"  {tr('接收者', 'recipients')} ({len(info.recipients)}):")
     for r in info.recipients:
         mark = "  *" if info.opened_by == r.index else "   "
         print(f"  {mark}[{r.index}] {r.unit_name or r.common_name or '-'}  "
-              f"{_t('代码', 'code')} {r.unit_code or '-'}  {_t('序列号', 'serial')} {r.serial_hex}")
-        print(f"        {_t('颁发者', 'issuer')}: {r.issuer}")
+              f"{tr('代码', 'code')} {r.unit_code or '-'}  {tr('序列号', 'serial')} {r.serial_hex}")
+        print(f"        {tr('颁发者', 'issuer')}: {r.issuer}")
     if not info.authenticated:
-        print("  " + _t("（未验证：信息来自文件头，解密时才校验）",
+        print("  " + tr("（未验证：信息来自文件头，解密时才校验）",
                         "(not authenticated: read from the header; checked on decryption)"))
 
 
@@ -229,16 +235,16 @@ def cmd_encrypt(args: argparse.Namespace) -> int:
             if args.json:
                 print_json({"format": "gmt0010", "output": str(args.output), "size": size})
             else:
-                print(_t(f"已加密为 GM/T 0010 数字信封（无完整性保护）：{args.output}",
+                print(tr(f"已加密为 GM/T 0010 数字信封（无完整性保护）：{args.output}",
                          f"Encrypted to a GM/T 0010 EnvelopedData (no integrity): {args.output}"))
             return EXIT_OK
         info = encrypt_file(args.input, args.output, certs, project_id=args.project,
                             unit_code=args.unit_code, chunk_size=args.chunk_size,
-                            progress=ProgressPrinter(_t("加密", "Encrypting")))
+                            progress=ProgressPrinter(tr("加密", "Encrypting")))
         if args.json:
             print_json({**info.to_dict(), "output": str(args.output)})
         else:
-            print(_t(f"已加密：{args.output}", f"Encrypted: {args.output}"))
+            print(tr(f"已加密：{args.output}", f"Encrypted: {args.output}"))
             _print_info(info)
         return EXIT_OK
 
@@ -253,11 +259,11 @@ def cmd_decrypt(args: argparse.Namespace) -> int:
         read_info(args.input)
         with _unwrapper(args) as unwrapper:
             info = decrypt_file(args.input, args.output, unwrapper,
-                                progress=ProgressPrinter(_t("解密", "Decrypting")))
+                                progress=ProgressPrinter(tr("解密", "Decrypting")))
         if args.json:
             print_json({**info.to_dict(), "output": str(args.output)})
         else:
-            print(_t(f"已解密并通过完整性校验：{args.output}",
+            print(tr(f"已解密并通过完整性校验：{args.output}",
                      f"Decrypted and verified: {args.output}"))
             _print_info(info)
         return EXIT_OK
@@ -278,7 +284,7 @@ def _import_cms(args: argparse.Namespace) -> int:
         print_json({"format": "gmt0010", "output": str(args.output), "plaintext_size": size,
                     "authenticated": False})
     else:
-        print(_t(f"已解密 GM/T 0010 数字信封（该格式没有完整性保护）：{args.output}",
+        print(tr(f"已解密 GM/T 0010 数字信封（该格式没有完整性保护）：{args.output}",
                  f"Decrypted the GM/T 0010 envelope (this format has no integrity protection): "
                  f"{args.output}"))
     return EXIT_OK
@@ -299,7 +305,7 @@ def cmd_info(args: argparse.Namespace) -> int:
 def cmd_export_cms(args: argparse.Namespace) -> int:
     def run() -> int:
         size = export_cms(args.input, args.output, _load_certs(args.to), content_type_oids=args.oids)
-        print(_t(f"已写出 GM/T 0010 数字信封（{size} 字节，无完整性保护）：{args.output}",
+        print(tr(f"已写出 GM/T 0010 数字信封（{size} 字节，无完整性保护）：{args.output}",
                  f"Wrote a GM/T 0010 EnvelopedData ({size} bytes, no integrity): {args.output}"))
         return EXIT_OK
 

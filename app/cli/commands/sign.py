@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from app.cli.common import EXIT_ERROR, EXIT_OK, lang, print_error, print_json, read_pin, wipe
+from app.cli.common import EXIT_ERROR, EXIT_OK, print_error, print_json, read_pin, tr, wipe
 from app.errors import BidSealError
 from app.pdfsign.errors import PdfSignError
 
@@ -32,10 +32,6 @@ _DEFAULT_SEAL = "company"
 
 class SignUsageError(BidSealError):
     code = "ERR_USAGE"
-
-
-def _t(zh: str, en: str) -> str:
-    return en if lang() == "en" else zh
 
 
 def register(subparsers: Any) -> None:
@@ -161,7 +157,7 @@ def _signer(args: argparse.Namespace) -> Iterator[tuple[Any, dict[str, bytes]]]:
         from app.gm.keyops import SoftwareSigner
         from app.gm.x509 import Certificate
 
-        print(_t("注意：正在使用软件密钥（仅供测试/演示）。", "NOTE: using a software key (testing/demo only)."),
+        print(tr("注意：正在使用软件密钥（仅供测试/演示）。", "NOTE: using a software key (testing/demo only)."),
               file=sys.stderr)
         key = sm2.PrivateKey.from_pem(Path(args.soft_key).read_bytes())
         cert = Certificate.load(Path(args.cert).read_bytes())
@@ -206,7 +202,7 @@ def _progress(args: argparse.Namespace) -> Any:
     last = [""]
 
     def show(fraction: float, stage: str) -> None:
-        line = f"\r{_t('签章中', 'Sealing')}: {int(fraction * 100):3d}% {stage[:50]:<50}"
+        line = f"\r{tr('签章中', 'Sealing')}: {int(fraction * 100):3d}% {stage[:50]:<50}"
         if line != last[0]:
             last[0] = line
             print(line, end="\n" if fraction >= 1 else "", file=sys.stderr, flush=True)
@@ -241,7 +237,7 @@ def cmd_sign(args: argparse.Namespace) -> int:
                 print_json({"ok": True, "output": str(result.output_path),
                             "seals": [s.summary() for s in result.seals], "signer": result.signer})
             else:
-                print(_t(f"已签章并验证：{result.output_path}", f"Sealed and verified: {result.output_path}"))
+                print(tr(f"已签章并验证：{result.output_path}", f"Sealed and verified: {result.output_path}"))
                 for s in result.seals:
                     print(f"  {s.summary()}")
             return EXIT_OK
@@ -252,14 +248,14 @@ def cmd_sign(args: argparse.Namespace) -> int:
     else:
         for o in summary.outcomes:
             if o.ok and o.result is not None:
-                print(_t(f"成功 {o.item.input_path} -> {o.item.output_path}",
+                print(tr(f"成功 {o.item.input_path} -> {o.item.output_path}",
                          f"OK   {o.item.input_path} -> {o.item.output_path}"))
                 for s in o.result.seals:
                     print(f"  {s.summary()}")
             elif o.error is not None:
-                print(_t(f"失败 {o.item.input_path}", f"FAIL {o.item.input_path}"))
+                print(tr(f"失败 {o.item.input_path}", f"FAIL {o.item.input_path}"))
                 print_error(o.error, sys.stdout)
-        print(_t(f"共 {len(summary.outcomes)} 个文件：成功 {len(summary.succeeded)}，失败 {len(summary.failed)}。",
+        print(tr(f"共 {len(summary.outcomes)} 个文件：成功 {len(summary.succeeded)}，失败 {len(summary.failed)}。",
                  f"{len(summary.outcomes)} files: {len(summary.succeeded)} sealed, {len(summary.failed)} failed."))
     return EXIT_OK if summary.all_ok else EXIT_ERROR
 

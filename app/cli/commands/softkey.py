@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from app.cli.common import EXIT_ERROR, EXIT_OK, lang, print_json
+from app.cli.common import EXIT_OK, help_when_bare, print_json, tr
 
 
 def register(subparsers: Any) -> None:
@@ -40,11 +40,7 @@ def register(subparsers: Any) -> None:
     common(unplug)
     unplug.set_defaults(func=cmd_unplug)
 
-    def _help(_args: argparse.Namespace) -> int:
-        p.print_help()
-        return EXIT_ERROR
-
-    p.set_defaults(func=_help)
+    help_when_bare(p)
 
 
 def cmd_init(args: argparse.Namespace) -> int:
@@ -60,8 +56,7 @@ def cmd_init(args: argparse.Namespace) -> int:
     if args.json:
         print_json(info.to_dict())
         return EXIT_OK
-    en = lang() == "en"
-    print(("Virtual key initialised: " if en else "虚拟 UKey 已初始化：") + f"{info.store}/{info.label}")
+    print(tr("虚拟 UKey 已初始化：", "Virtual key initialised: ") + f"{info.store}/{info.label}")
     print(f"  {info.application}/{info.container}: {info.sign_certificate.subject.rfc4514()}")
     print(f"  sign serial {info.sign_certificate.serial_hex}, enc serial {info.enc_certificate.serial_hex}")
     print(f"  seals: {', '.join(info.seals) or '-'}")
@@ -72,7 +67,7 @@ def cmd_plug(args: argparse.Namespace) -> int:
     from app.token.softkey import plug
 
     d = plug(args.store, args.label)
-    print(("Plugged in: " if lang() == "en" else "已插入：") + str(d))
+    print(tr("已插入：", "Plugged in: ") + str(d))
     return EXIT_OK
 
 
@@ -80,5 +75,5 @@ def cmd_unplug(args: argparse.Namespace) -> int:
     from app.token.softkey import default_store, unplug
 
     unplug(args.store, args.label)
-    print(("Removed: " if lang() == "en" else "已拔出：") + str(Path(args.store or default_store()) / args.label))
+    print(tr("已拔出：", "Removed: ") + str(Path(args.store or default_store()) / args.label))
     return EXIT_OK

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from typing import Any
 
 from app.cli.common import EXIT_ERROR, EXIT_OK, lang, print_json, read_pin, wipe
@@ -151,29 +152,30 @@ def _read_two(from_stdin: bool, first_prompt: str, second_prompt: str) -> tuple[
     return first, second
 
 
+def _with_two_pins(args: argparse.Namespace, action: Callable[[Any, bytearray, bytearray], None],
+                   prompts: tuple[str, str], done: tuple[str, str]) -> int:
+    """Select the identity, read two PINs, run ``action(identity, first, second)``, wipe
+    both PINs whatever happens, and say ``done`` on stderr."""
+    ident = _identity(args)
+    first, second = _read_two(args.pin_stdin, *prompts)
+    try:
+        action(ident, first, second)
+    finally:
+        wipe(first)
+        wipe(second)
+    print(_pick(*done), file=sys.stderr)
+    return EXIT_OK
+
+
 def cmd_change_pin(args: argparse.Namespace) -> int:
     from app.token import change_pin
 
-    ident = _identity(args)
-    old, new = _read_two(args.pin_stdin, "旧口令 / old PIN: ", "新口令 / new PIN: ")
-    try:
-        change_pin(ident, old, new)
-    finally:
-        wipe(old)
-        wipe(new)
-    print(_pick("口令已修改。", "The PIN was changed."), file=sys.stderr)
-    return EXIT_OK
+    return _with_two_pins(args, change_pin, ("旧口令 / old PIN: ", "新口令 / new PIN: "),
+                          ("口令已修改。", "The PIN was changed."))
 
 
 def cmd_unblock(args: argparse.Namespace) -> int:
     from app.token import unblock
 
-    ident = _identity(args)
-    admin, new = _read_two(args.pin_stdin, "管理员口令 / admin PIN: ", "新用户口令 / new user PIN: ")
-    try:
-        unblock(ident, admin, new)
-    finally:
-        wipe(admin)
-        wipe(new)
-    print(_pick("用户口令已解锁并重设。", "The user PIN was unblocked and reset."), file=sys.stderr)
-    return EXIT_OK
+    return _with_two_pins(args, unblock, ("管理员口令 / admin PIN: ", "新用户口令 / new user PIN: "),
+                          ("用户口令已解锁并重设。", "The user PIN was unblocked and reset."))

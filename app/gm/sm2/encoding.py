@@ -37,6 +37,10 @@ class _SM2Cipher(core.Sequence):
     ]
 
 
+SM2CipherASN1 = _SM2Cipher
+"""The GM/T 0009 SM2Cipher ASN.1 type, for embedding in other structures (the envelope header)."""
+
+
 def _bad(zh: str, en: str, **details: Any) -> GMError:
     return GMError(zh, en, **details)
 
