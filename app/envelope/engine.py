@@ -22,16 +22,15 @@ Speed: one pass, constant memory (a few chunk-sized buffers reused with
 
 from __future__ import annotations
 
-import contextlib
 import hmac
 import os
 import secrets
-import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
+from app.atomic import AtomicFile
 from app.cancel import Cancel, is_cancelled
 from app.envelope import format as fmt
 from app.envelope.errors import (
@@ -118,35 +117,21 @@ def _same_file(a: Path, b: Path) -> bool:
         return False
 
 
-class _Output:
-    """A temporary file next to ``dst``; :meth:`commit` renames it into place, :meth:`discard`
-    removes it. Never leaves a partial ``dst``."""
+class _Output(AtomicFile):
+    """The envelope engine's :class:`app.atomic.AtomicFile`: file errors become
+    :class:`EnvelopeIOError` sentences naming ``dst``."""
 
     def __init__(self, dst: Path) -> None:
-        self.dst = dst
-        folder = dst.parent if str(dst.parent) else Path(".")
         try:
-            fd, name = tempfile.mkstemp(prefix=".bidseal-", suffix=".part", dir=folder)
+            super().__init__(dst, private=True)
         except OSError as exc:
             raise _io_error(exc, dst, "write") from exc
-        self.path = Path(name)
-        self.file: IO[bytes] = os.fdopen(fd, "wb", buffering=0)
 
-    def commit(self, fsync: bool) -> None:
+    def commit(self, fsync: bool = True) -> None:
         try:
-            if fsync:
-                os.fsync(self.file.fileno())
-            self.file.close()
-            os.replace(self.path, self.dst)
+            super().commit(fsync)
         except OSError as exc:
-            self.discard()
             raise _io_error(exc, self.dst, "write") from exc
-
-    def discard(self) -> None:
-        with contextlib.suppress(OSError):
-            self.file.close()
-        with contextlib.suppress(OSError):
-            self.path.unlink()
 
 
 def _slot(pipe: Pipeline, i: int, dst: Path) -> Slot:

@@ -9,12 +9,10 @@ a TSA pair as PEM files (demo only: the keys are unprotected software keys).
 from __future__ import annotations
 
 import argparse
-import contextlib
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
+from app.atomic import write_atomic
 from app.cli.common import EXIT_OK, print_json
 from app.errors import BidSealError
 from app.gm.pki import DEMO_UNIT_CODE, DemoPKI, Subject, demo_pki
@@ -84,20 +82,6 @@ def register(subparsers: Any) -> None:
     p.set_defaults(func=_help)
 
 
-def _write_atomic(path: Path, data: bytes, private: bool) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o600 if private else 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
 
 def _contents(pki: DemoPKI) -> dict[str, tuple[bytes, bool]]:
     readme = README.format(unit_name=pki.subject.unit_name, unit_code=pki.subject.unit_code)
@@ -133,7 +117,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     try:
         out.mkdir(parents=True, exist_ok=True)
         for name, (data, private) in _contents(pki).items():
-            _write_atomic(out / name, data, private)
+            write_atomic(out / name, data, private=private)
             written.append(str(out / name))
     except OSError as exc:
         raise PkiCliError(
