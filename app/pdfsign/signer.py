@@ -419,18 +419,10 @@ def seal_pdf(
     when = (options.signing_time or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
     check_certificate(cert, when)
     src_stat = src.stat()
-    # SM3 of the input on a worker thread, in parallel with the placement search
+    # SM3 of the input on a worker thread, in parallel with the copy and the placement search
     src_hash = byterange.FileHashJob(src, 0, src_stat.st_size, cancel)
     jobs = [src_hash]
     try:
-        plans = _plans(src, seals)
-    except BaseException:
-        src_hash.stop()
-        raise
-    prog = _Progress(progress, cancel, steps=len(plans) * 3 + 3)
-
-    try:
-        prog.stage("check", 0.0)
         fd, tmp_name = tempfile.mkstemp(prefix=".bidseal-", suffix=".pdf.tmp", dir=dst.parent)
     except OSError as exc:
         src_hash.stop()
@@ -440,7 +432,8 @@ def seal_pdf(
         raise
     tmp = Path(tmp_name)
     try:
-        prog.stage("copy", 1.0)
+        # The copy goes first: it is cheap (copy_file_range) and puts the search ahead of
+        # nothing, so the incremental save, and with it the from-disk check, starts sooner.
         try:
             prev_len = byterange.copy_file(src, fd)
         except OSError as exc:
@@ -449,6 +442,10 @@ def seal_pdf(
             os.close(fd)
         if prev_len != src_stat.st_size:
             raise _input_changed()
+        plans = _plans(src, seals)
+        prog = _Progress(progress, cancel, steps=len(plans) * 3 + 3)
+        prog.stage("check", 0.0)
+        prog.stage("copy", 1.0)
         running_box: list[byterange.RunningHash] = []
 
         def running_fn() -> byterange.RunningHash:
