@@ -18,6 +18,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from app.cancel import is_cancelled
 from app.gm.sm3 import SM3
 from app.pdfsign.errors import PlaceholderError, SealCancelledError, SignatureTooLargeError
 
@@ -191,7 +192,10 @@ def copy_and_hash(src: str | os.PathLike[str], dst_fd: int, tick: Tick | None = 
 
 
 def patch_contents(path: str | os.PathLike[str], ph: Placeholders, der: bytes) -> None:
-    """Write ``der`` as upper-case hex into /Contents, zero padded, and fsync."""
+    """Write ``der`` as upper-case hex into /Contents, zero padded.
+
+    Durability is the caller's: the sealing flow fsyncs the whole temp file once,
+    before it is renamed into place."""
     hexed = der.hex().upper().encode("ascii")
     room = ph.contents_end - ph.contents_start - 2
     if len(hexed) > room:
@@ -203,8 +207,6 @@ def patch_contents(path: str | os.PathLike[str], ph: Placeholders, der: bytes) -
     with open(path, "r+b") as f:
         f.seek(ph.contents_start + 1)
         f.write(hexed.ljust(room, b"0"))
-        f.flush()
-        os.fsync(f.fileno())
 
 
 def read_contents(path: str | os.PathLike[str], ph: Placeholders) -> bytes:
@@ -295,7 +297,7 @@ class FileHashJob:
         self._thread.start()
 
     def _tick(self, _n: int) -> None:
-        if self._cancel is not None and getattr(self._cancel, "cancelled", False):
+        if is_cancelled(self._cancel):  # type: ignore[arg-type]
             raise _Stopped()
 
     def _run(self) -> None:
@@ -325,8 +327,36 @@ class _Stopped(Exception):
     pass
 
 
+class FsyncJob:
+    """``fsync`` of a finished file on a worker thread, so the disk flush overlaps
+    verification; :meth:`wait` re-raises its ``OSError`` before anything is renamed."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = os.fspath(path)
+        self._error: OSError | None = None
+        self._thread = threading.Thread(target=self._run, name="bidseal-fsync", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            with open(self.path, "rb+") as f:
+                os.fsync(f.fileno())
+        except OSError as exc:
+            self._error = exc
+
+    def wait(self) -> None:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+
+    def stop(self) -> None:
+        """Failure paths: nothing to cancel, just do not leave the thread behind."""
+        self._thread.join()
+
+
 class _AlwaysCancelled:
-    cancelled = True
+    def is_set(self) -> bool:
+        return True
 
 
 _ALWAYS_CANCELLED = _AlwaysCancelled()

@@ -18,7 +18,7 @@ for cancellation before it starts::
     sign       signed attributes -> e = SM3(Z || attrs) -> exactly ONE
                ``signer.sign_digest(e)`` -> CMS (:mod:`app.gm.cms`)
     timestamp  optional RFC 3161 token over the signature value (:mod:`.timestamp`)
-    patch      hex CMS into /Contents in place, fsync
+    patch      hex CMS into /Contents in place
     verify     from disk, independently of the signing pass: once the last
                incremental save is written, a worker thread re-reads the output's
                original part and hashes it with a fresh SM3 (our later writes
@@ -31,7 +31,8 @@ for cancellation before it starts::
                (:func:`app.pdfsign.verify.verify_pdf`) checks the whole file,
                taking those digests instead of hashing the same ranges again
                (it parses while the worker hashes)
-    finish     ``os.replace`` onto the output name, fsync the folder
+    finish     ``os.replace`` onto the output name (the file was fsynced during
+               verification), fsync the folder
 
 Any failure removes the temporary file, so either a verified output exists or no
 output at all. Several seals in one call give several revisions in one output
@@ -421,7 +422,7 @@ def seal_pdf(
     src_stat = src.stat()
     # SM3 of the input on a worker thread, in parallel with the copy and the placement search
     src_hash = byterange.FileHashJob(src, 0, src_stat.st_size, cancel)
-    jobs = [src_hash]
+    jobs: list[byterange.FileHashJob | byterange.FsyncJob] = [src_hash]
     try:
         fd, tmp_name = tempfile.mkstemp(prefix=".bidseal-", suffix=".pdf.tmp", dir=dst.parent)
     except OSError as exc:
@@ -477,6 +478,9 @@ def seal_pdf(
             signed_digests[signed.byte_range] = digest
 
         prog.stage("verify", 1.0)
+        # The file is complete: flush it to disk on a worker while it is verified.
+        sync = byterange.FsyncJob(tmp)
+        jobs.append(sync)
         if not check_box:
             start_check()
         check = check_box[0]
@@ -506,8 +510,7 @@ def seal_pdf(
                     field=signed.field_name,
                 )
         prog.stage("finish", 1.0)
-        with open(tmp, "rb+") as f:
-            os.fsync(f.fileno())
+        sync.wait()
         os.replace(tmp, dst)
         if report is not None:
             with contextlib.suppress(AttributeError):
