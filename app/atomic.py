@@ -59,6 +59,18 @@ class AtomicFile:
             self.discard()
 
 
+def same_file(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> bool:
+    """True when ``b`` names the file ``a`` (same path after links, or a hard link to it).
+
+    Engines refuse such an output: the original must never be overwritten."""
+    try:
+        if os.path.realpath(a) == os.path.realpath(b):
+            return True
+        return os.path.exists(b) and os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
 def write_atomic(dst: str | os.PathLike[str], data: bytes, *, private: bool = False,
                  fsync: bool = True) -> None:
     """Write ``data`` to ``dst`` through an :class:`AtomicFile`."""

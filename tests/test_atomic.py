@@ -33,3 +33,16 @@ def test_failure_leaves_nothing_and_keeps_the_old_file(tmp_path: Path) -> None:
 def test_missing_folder_is_an_oserror(tmp_path: Path) -> None:
     with pytest.raises(OSError):
         write_atomic(tmp_path / "no" / "such" / "x", b"x")
+
+
+def test_same_file_sees_links(tmp_path: Path) -> None:
+    from app.atomic import same_file
+
+    a = tmp_path / "bid.pdf"
+    a.write_bytes(b"x")
+    (tmp_path / "hard.pdf").hardlink_to(a)
+    (tmp_path / "soft.pdf").symlink_to(a)
+    assert same_file(a, a) and same_file(a, tmp_path / "hard.pdf") and same_file(a, tmp_path / "soft.pdf")
+    assert not same_file(a, tmp_path / "other.pdf")
+    (tmp_path / "copy.pdf").write_bytes(b"x")
+    assert not same_file(a, tmp_path / "copy.pdf")

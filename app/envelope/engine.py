@@ -30,7 +30,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
-from app.atomic import AtomicFile
+from app.atomic import AtomicFile, same_file
 from app.cancel import Cancel, is_cancelled
 from app.envelope import format as fmt
 from app.envelope.errors import (
@@ -94,7 +94,7 @@ def _file_size(f: IO[bytes], path: Path) -> int:
 
 def _check_distinct(src: Path, dst: Path, **details: Any) -> None:
     """Refuse an output that is the input itself."""
-    if _same_file(src, dst):
+    if same_file(src, dst):
         raise EnvelopeIOError("输出文件不能与输入文件相同。",
                               "The output file must differ from the input file.", **details)
 
@@ -108,13 +108,6 @@ def _open_input(src: Path, dst: Path, cancel: Cancel | None) -> IO[bytes]:
         return open(src, "rb", buffering=0)
     except OSError as exc:
         raise _io_error(exc, src, "read") from exc
-
-
-def _same_file(a: Path, b: Path) -> bool:
-    try:
-        return a.resolve() == b.resolve() or (b.exists() and os.path.samefile(a, b))
-    except OSError:
-        return False
 
 
 class _Output(AtomicFile):

@@ -53,6 +53,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from app.atomic import same_file
 from app.cancel import Cancel, is_cancelled
 from app.errors import BidSealError
 from app.gm import cms, sm2
@@ -183,19 +184,10 @@ def _write_error(dst: Path, exc: OSError) -> OutputWriteError:
     )
 
 
-def _same_file(a: Path, b: Path) -> bool:
-    if os.path.realpath(a) == os.path.realpath(b):
-        return True
-    try:
-        return b.exists() and os.path.samefile(a, b)
-    except OSError:
-        return False
-
-
 def _check_paths(src: Path, dst: Path) -> None:
     if not src.is_file():
         raise PdfOpenError("找不到要签章的 PDF 文件。", "The PDF to seal was not found.", file=str(src))
-    if _same_file(src, dst):
+    if same_file(src, dst):
         raise OutputIsInputError(
             "输出文件不能与原文件相同：原文件必须保持不变，请另选输出文件名。",
             "The output file must differ from the input: the original is never modified. "

@@ -15,6 +15,7 @@ typed by the bidder (``bidseal sign``/``decrypt`` prompt without echo).
 from __future__ import annotations
 
 import argparse
+import filecmp
 import os
 import time
 from pathlib import Path
@@ -43,7 +44,6 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from app.envelope import decrypt_file, encrypt_file, read_info
     from app.gm import sm2
     from app.gm.pki import DEMO_CENTRE_CODE, Subject
-    from app.gm.sm3 import SM3
     from app.pdfsign import CrossPagePlacement, KeywordPlacement, Seal, SealOptions, seal_pdf
     from app.pdfsign.verify import verify_pdf
     from app.token import find_identity, open_session
@@ -113,17 +113,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     opened = work / "bid-opened.pdf"
     with open_session(identity, DEFAULT_USER_PIN) as session:
         decrypt_file(envelope, opened, session.unwrapper)
-    same = _sm3_file(sealed, SM3) == _sm3_file(opened, SM3)
+    same = filecmp.cmp(sealed, opened, shallow=False)
     _say(f"      解密结果与签章文件{'一致' if same else '不一致'}",
          f"      decrypted file {'matches' if same else 'DIFFERS FROM'} the sealed file")
     _say(f"完成，用时 {time.perf_counter() - started:.1f} 秒。文件在 {work}",
          f"Done in {time.perf_counter() - started:.1f} s. Files are in {work}")
     return EXIT_OK if same else EXIT_NEGATIVE
 
-
-def _sm3_file(path: Path, sm3_cls: Any) -> bytes:
-    h = sm3_cls()
-    with path.open("rb") as f:
-        while chunk := f.read(1 << 20):
-            h.update(chunk)
-    return bytes(h.digest())
