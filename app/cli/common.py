@@ -14,6 +14,7 @@ import sys
 from typing import Any, TextIO
 
 from app.errors import BidSealError
+from app.progress import Stage
 
 EXIT_OK = 0
 EXIT_NEGATIVE = 1
@@ -86,14 +87,15 @@ def wipe(buf: bytearray) -> None:
 
 
 class ProgressPrinter:
-    """Progress callback for long operations: one updating line on a terminal's stderr."""
+    """Progress callback for long operations (:mod:`app.progress`): one updating line
+    on a terminal's stderr; silent when stderr is not a terminal."""
 
     def __init__(self, label: str, stream: TextIO | None = None) -> None:
         self.label = label
         self.stream = stream or sys.stderr
         self._last = -1
 
-    def __call__(self, done: int, total: int) -> None:
+    def __call__(self, done: int, total: int, stage: Stage | None = None) -> None:
         if not self.stream.isatty() or total <= 0:
             return
         pct = int(done * 100 / total)

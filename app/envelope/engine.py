@@ -1,7 +1,8 @@
 """The three entry points: :func:`encrypt_file`, :func:`decrypt_file`, :func:`read_info`.
 
 Plain functions, safe to run off the UI thread: no printing, no global state, no Qt.
-Progress is reported through ``progress(done, total)`` (plaintext bytes), and a
+Progress is reported through ``progress(done, total, stage)`` (:mod:`app.progress`;
+plaintext bytes, ``Stage.ENCRYPT`` / ``Stage.DECRYPT``), and a
 ``cancel`` token (anything with ``is_set()``, e.g. :class:`CancelToken` or a
 ``threading.Event``) is checked before every chunk.
 
@@ -25,7 +26,7 @@ from __future__ import annotations
 import hmac
 import os
 import secrets
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
@@ -47,8 +48,8 @@ from app.gm.errors import GMError
 from app.gm.keyops import SessionKeyUnwrapper
 from app.gm.sm3 import SM3
 from app.gm.x509 import Certificate
+from app.progress import Progress, Stage
 
-Progress = Callable[[int, int], None]
 StrPath = str | os.PathLike[str]
 
 
@@ -142,11 +143,13 @@ def _drain(pipe: Pipeline, dst: Path) -> None:
 
 
 def _records(pipe: Pipeline, header: fmt.Header, dst: Path, cancel: Cancel | None,
-             progress: Progress | None) -> Iterator[tuple[int, Slot, int, int]]:
+             progress: Progress | None, stage: Stage) -> Iterator[tuple[int, Slot, int, int]]:
     """The data records of ``header`` in order, as (index, slot, plaintext length, AAD kind);
     cancellation is checked before each record and progress reported after it."""
     size, chunk, n = header.plaintext_size, header.chunk_size, header.chunk_count
     done = 0
+    if progress:
+        progress(0, max(size, 1), stage)
     for i in range(n):
         _check_cancel(cancel)
         slot = _slot(pipe, i, dst)
@@ -154,7 +157,7 @@ def _records(pipe: Pipeline, header: fmt.Header, dst: Path, cancel: Cancel | Non
         yield i, slot, length, fmt.KIND_LAST if i == n - 1 else fmt.KIND_DATA
         done += length
         if progress:
-            progress(done, size)
+            progress(done, max(size, 1), stage)
 
 
 # -- encryption ------------------------------------------------------------------------
@@ -225,10 +228,8 @@ def encrypt_file(
 
         n = header.chunk_count
         hasher = SM3()
-        if progress:
-            progress(0, size)
         with Pipeline(chunk_size, workers) as pipe:
-            for i, slot, length, kind in _records(pipe, header, dst_p, cancel, progress):
+            for i, slot, length, kind in _records(pipe, header, dst_p, cancel, progress, Stage.ENCRYPT):
                 got = _read_exact(fin, memoryview(slot.inbuf)[:length], src_p)
                 if got != length:
                     raise _source_changed(src_p)
@@ -405,10 +406,8 @@ def decrypt_file(
         n = header.chunk_count
         hasher = SM3()
         out = _Output(dst_p)
-        if progress:
-            progress(0, header.plaintext_size)
         with Pipeline(header.chunk_size, workers) as pipe:
-            for i, slot, length, kind in _records(pipe, header, dst_p, cancel, progress):
+            for i, slot, length, kind in _records(pipe, header, dst_p, cancel, progress, Stage.DECRYPT):
                 got = _read_exact(fin, memoryview(slot.inbuf)[: length + fmt.TAG_SIZE], src_p)
                 if got != length + fmt.TAG_SIZE:
                     raise _integrity("truncated", chunk=i)

@@ -21,7 +21,8 @@ from app.errors import BidSealError
 from app.gm.keyops import DigestSigner
 from app.pdfsign.errors import OutputIsInputError, OutputWriteError, PdfOpenError, PdfSignError
 from app.pdfsign.placement import Seal
-from app.pdfsign.signer import ProgressFn, SealOptions, SealResult, seal_pdf
+from app.pdfsign.signer import SealOptions, SealResult, seal_pdf
+from app.progress import Progress, Stage, report_fraction
 
 __all__ = ["FATAL_CODE_PREFIXES", "BatchItem", "BatchOutcome", "BatchSummary", "plan_batch", "seal_batch"]
 
@@ -111,14 +112,14 @@ def seal_batch(
     seals: Sequence[Seal],
     *,
     options: SealOptions | None = None,
-    progress: ProgressFn | None = None,
+    progress: Progress | None = None,
     cancel: Cancel | None = None,
     on_file: Callable[[BatchOutcome], None] | None = None,
 ) -> BatchSummary:
     """Seal every item with the same ``signer`` and ``seals``; never raises for one bad file.
 
-    ``progress(fraction, stage)`` reports over the whole batch (stage is
-    ``"<n>/<total> <file name>: <stage>"``); ``on_file`` is called after each file.
+    ``progress(done, total, stage)`` reports per-mille over the whole batch with the
+    current file's :class:`~app.progress.Stage`; ``on_file`` is called after each file.
     """
     outcomes: list[BatchOutcome] = []
     total = len(items)
@@ -127,9 +128,8 @@ def seal_batch(
         if stop is not None or is_cancelled(cancel):
             outcome = BatchOutcome(item, error=stop or _cancelled(), skipped=True)
         else:
-            def sub(frac: float, stage: str, i: int = i, name: str = item.input_path.name) -> None:
-                if progress:
-                    progress((i + frac) / total, f"{i + 1}/{total} {name}: {stage}")
+            def sub(done: int, whole: int, stage: Stage, i: int = i) -> None:
+                report_fraction(progress, (i + done / whole) / total, stage)
 
             try:
                 item.output_path.parent.mkdir(parents=True, exist_ok=True)
@@ -146,8 +146,7 @@ def seal_batch(
         outcomes.append(outcome)
         if on_file:
             on_file(outcome)
-    if progress:
-        progress(1.0, "done")
+    report_fraction(progress, 1.0, Stage.DONE)
     return BatchSummary(tuple(outcomes))
 
 

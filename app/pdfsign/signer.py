@@ -39,7 +39,8 @@ output at all. Several seals in one call give several revisions in one output
 file, each signature covering everything before it.
 
 Nothing here prints, holds global state or touches Qt; it can run on a worker
-thread. ``progress(fraction, stage)`` is called from the calling thread.
+thread. ``progress(done, total, stage)`` (:mod:`app.progress`, per-mille steps) is
+called from the calling thread.
 """
 
 from __future__ import annotations
@@ -76,6 +77,7 @@ from app.pdfsign.errors import (
 from app.pdfsign.placement import Seal, SignatureSpots, resolve
 from app.pdfsign.prepare import SignatureInfo, check_document, open_pdf, prepare_revision
 from app.pdfsign.timestamp import OID_TIMESTAMP_TOKEN, request_timestamp
+from app.progress import Progress, Stage, report_fraction
 
 __all__ = [
     "DEFAULT_CONTENTS_MARGIN",
@@ -88,7 +90,7 @@ __all__ = [
     "seal_pdf",
 ]
 
-ProgressFn = Callable[[float, str], None]
+ProgressFn = Progress  # kept as an alias: app.progress.Progress is the one convention
 
 #: Extra bytes reserved in /Contents above the estimated CMS size.
 DEFAULT_CONTENTS_MARGIN = 1024
@@ -230,14 +232,14 @@ class _Progress:
     def __init__(self, fn: ProgressFn | None, cancel: Cancel | None, steps: float) -> None:
         self.fn, self.cancel, self.steps, self.done = fn, cancel, max(steps, 1), 0.0
 
-    def stage(self, name: str, weight: float = 0.0) -> None:
+    def stage(self, name: Stage, weight: float = 0.0) -> None:
         if self.cancel:
             _check_cancel(self.cancel)
         if self.fn:
-            self.fn(min(self.done / self.steps, 1.0), name)
+            report_fraction(self.fn, self.done / self.steps, name)
         self.done += weight
 
-    def hashing(self, total: int, weight: float, stage: str = "digest") -> Callable[[int], None]:
+    def hashing(self, total: int, weight: float, stage: Stage = Stage.DIGEST) -> Callable[[int], None]:
         seen = [0]
         start = self.done
         every = max(total // 50, 1)
@@ -249,7 +251,7 @@ class _Progress:
                 _check_cancel(self.cancel)
             if self.fn and seen[0] >= next_report[0]:
                 next_report[0] += every
-                self.fn(min((start + weight * seen[0] / max(total, 1)) / self.steps, 1.0), stage)
+                report_fraction(self.fn, (start + weight * seen[0] / max(total, 1)) / self.steps, stage)
 
         self.done += weight
         return tick
@@ -298,11 +300,11 @@ def _sign_one(
         location=seal.location,
         contact=seal.contact,
     )
-    prog.stage("prepare", 1.0)
+    prog.stage(Stage.PREPARE, 1.0)
     rev = prepare_revision(tmp, plan.spots.spots, plan.image, info, options.field_base)
     if after_prepare is not None:
         after_prepare()
-    prog.stage("digest")
+    prog.stage(Stage.DIGEST)
     ph = byterange.locate_placeholders(tmp, rev.prev_len, rev.sig_xref, rev.contents_size)
     if min(ph.byterange_start, ph.contents_start) < rev.prev_len:  # never write into earlier bytes
         raise PlaceholderError("签名占位区定位失败，未生成签章文件。",
@@ -311,7 +313,7 @@ def _sign_one(
     running = running_fn()
     digest = byterange.hash_ranges(tmp, br, prog.hashing(br[1] + br[3] - running.offset, 0.5), prefix=running)
 
-    prog.stage("sign", 1.0)
+    prog.stage(Stage.SIGN, 1.0)
     prepared = cms.prepare_signed_attributes(digest, cert, chain=options.chain, signing_time=when)
     signature = signer.sign_digest(prepared.e)  # the one device operation for this seal
     if not sm2.verify_digest(cert.public_key, prepared.e, signature):
@@ -323,12 +325,12 @@ def _sign_one(
         )
     unsigned: list[cms.Attribute] = []
     if options.timestamp_url:
-        prog.stage("timestamp")
+        prog.stage(Stage.TIMESTAMP)
         token = request_timestamp(options.timestamp_url, signature, timeout=options.timestamp_timeout)
         unsigned.append((OID_TIMESTAMP_TOKEN, [token]))
     der = cms.assemble(prepared, signature, unsigned_attrs=unsigned)
 
-    prog.stage("patch", 0.5)
+    prog.stage(Stage.PATCH, 0.5)
     byterange.patch_contents(tmp, ph, der)
     pages = tuple(s.page + 1 for s in plan.spots.spots)
     signed = SignedSeal(
@@ -437,8 +439,8 @@ def seal_pdf(
             raise _input_changed()
         plans = _plans(src, seals)
         prog = _Progress(progress, cancel, steps=len(plans) * 3 + 3)
-        prog.stage("check", 0.0)
-        prog.stage("copy", 1.0)
+        prog.stage(Stage.CHECK, 0.0)
+        prog.stage(Stage.COPY, 1.0)
         running_box: list[byterange.RunningHash] = []
 
         def running_fn() -> byterange.RunningHash:
@@ -469,7 +471,7 @@ def seal_pdf(
             done.append(signed)
             signed_digests[signed.byte_range] = digest
 
-        prog.stage("verify", 1.0)
+        prog.stage(Stage.VERIFY, 1.0)
         # The file is complete: flush it to disk on a worker while it is verified.
         sync = byterange.FsyncJob(tmp)
         jobs.append(sync)
@@ -501,7 +503,7 @@ def seal_pdf(
                     "Self-check failed: the bytes on disk differ from the signed bytes.",
                     field=signed.field_name,
                 )
-        prog.stage("finish", 1.0)
+        prog.stage(Stage.FINISH, 1.0)
         sync.wait()
         os.replace(tmp, dst)
         if report is not None:
@@ -529,8 +531,7 @@ def seal_pdf(
             "An internal error occurred while sealing; no file was written.",
             reason=f"{type(exc).__name__}: {exc}"[:300],
         ) from exc
-    if progress:
-        progress(1.0, "done")
+    report_fraction(progress, 1.0, Stage.DONE)
     return SealResult(
         input_path=src, output_path=dst, seals=tuple(done),
         signer={"common_name": cert.common_name, "unit_name": cert.unit_name,

@@ -21,8 +21,8 @@ reached: a merged field/widget, a field with kid widgets on several pages (骑�
    CRLs when given.
 5. **Later changes** — :func:`app.pdfsign.diff.analyse_changes`.
 
-Plain functions: no printing, no global state. ``progress(done, total)`` is
-called while hashing; ``cancel()`` returning True aborts with
+Plain functions: no printing, no global state. ``progress(done, total, Stage.VERIFY)``
+(:mod:`app.progress`, bytes) is called while hashing; ``cancel()`` returning True aborts with
 :class:`VerificationCancelled`.
 """
 
@@ -66,6 +66,7 @@ from app.pdfsign.report import (
     Status,
     TimestampReport,
 )
+from app.progress import Progress, Stage
 
 __all__ = [
     "FoundSignature",
@@ -77,7 +78,6 @@ __all__ = [
     "verify_pdf",
 ]
 
-Progress = Callable[[int, int], None]
 #: ``known(byte_range)``: the SM3 of exactly these byte ranges of this file, hashed
 #: from disk by the caller, or None to let the verifier hash them itself.
 KnownDigests = Callable[[tuple[int, int, int, int]], bytes | None]
@@ -420,7 +420,7 @@ class _Hasher:
                     other.update(chunk)
                 self.done += len(chunk)
                 if self.progress is not None:
-                    self.progress(min(self.done, self.total), self.total)
+                    self.progress(min(self.done, self.total), self.total, Stage.VERIFY)
         return h.digest(), (other.digest() if other is not None else None)
 
 
@@ -823,7 +823,7 @@ def verify_pdf(
     :param at: time for the chain and revocation check (default: each
         signature's signing time). The signer certificate must always have
         been valid at signing time.
-    :param progress: ``progress(done_bytes, total_bytes)`` while hashing.
+    :param progress: ``progress(done_bytes, total_bytes, Stage.VERIFY)`` while hashing.
     :param cancel: polled while hashing; returning True raises
         :class:`VerificationCancelled`.
     :raises PdfStructureError: empty input, not a PDF, or no readable revision

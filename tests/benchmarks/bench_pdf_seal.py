@@ -92,7 +92,7 @@ def child_seal(src: str, out: str, use_tracemalloc: bool, full_verify: bool = Tr
     stages: dict[str, float] = {}
     last = [time.perf_counter(), "start"]
 
-    def progress(_f: float, stage: str) -> None:
+    def progress(_d: int, _t: int, stage: str) -> None:
         now = time.perf_counter()
         if stage != last[1]:
             stages[last[1]] = stages.get(last[1], 0.0) + now - last[0]

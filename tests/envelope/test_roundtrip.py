@@ -91,13 +91,20 @@ def test_read_info_needs_no_key(pki, make_file, tmp_path):
 def test_progress_reports_plaintext_bytes(pki, bidder, make_file, tmp_path):
     src = make_file(3 * CHUNK + 1)
     env, out = tmp_path / "e", tmp_path / "o"
-    seen: list[tuple[int, int]] = []
-    encrypt_file(src, env, [pki.enc_cert], chunk_size=CHUNK, progress=lambda d, t: seen.append((d, t)))
-    assert seen[0] == (0, 3 * CHUNK + 1) and seen[-1] == (3 * CHUNK + 1, 3 * CHUNK + 1)
-    assert [d for d, _ in seen] == sorted(d for d, _ in seen)
+    seen: list[tuple[int, int, str]] = []
+    encrypt_file(src, env, [pki.enc_cert], chunk_size=CHUNK, progress=lambda d, t, s: seen.append((d, t, s)))
+    size = 3 * CHUNK + 1
+    assert seen[0] == (0, size, "encrypt") and seen[-1] == (size, size, "encrypt")
+    assert [d for d, _, _ in seen] == sorted(d for d, _, _ in seen)
     seen.clear()
-    decrypt_file(env, out, bidder, progress=lambda d, t: seen.append((d, t)))
-    assert seen[-1] == (3 * CHUNK + 1, 3 * CHUNK + 1)
+    decrypt_file(env, out, bidder, progress=lambda d, t, s: seen.append((d, t, s)))
+    assert seen[-1] == (size, size, "decrypt")
+
+
+def test_progress_of_an_empty_file_never_divides_by_zero(pki, bidder, make_file, tmp_path):
+    seen: list[tuple[int, int, str]] = []
+    encrypt_file(make_file(0), tmp_path / "e", [pki.enc_cert], progress=lambda d, t, s: seen.append((d, t, s)))
+    assert seen and all(t >= 1 and 0 <= d <= t for d, t, _ in seen)
 
 
 @pytest.mark.parametrize("op", ["encrypt", "decrypt"])
@@ -108,7 +115,7 @@ def test_cancel_midway_leaves_nothing(op, pki, bidder, make_file, tmp_path):
         encrypt_file(src, env, [pki.enc_cert], chunk_size=CHUNK)
     token = CancelToken()
 
-    def progress(done, total):
+    def progress(done, total, stage):
         if done >= 4 * CHUNK:
             token.cancel()
 
@@ -125,7 +132,7 @@ def test_cancel_midway_leaves_nothing(op, pki, bidder, make_file, tmp_path):
 def test_exception_in_progress_callback_leaves_nothing(pki, bidder, make_file, tmp_path):
     src = make_file(5 * CHUNK)
 
-    def boom(done, total):
+    def boom(done, total, stage):
         if done > CHUNK:
             raise KeyboardInterrupt
 

@@ -69,7 +69,7 @@ def test_key_removed_after_unwrap_does_not_matter(ukey, envelope, store, tmp_pat
     src, env = envelope
     pulled = []
 
-    def progress(done, total):
+    def progress(done, total, stage):
         if done and not pulled:
             (store / ukey.device / "present").unlink()
             pulled.append(done)

@@ -28,7 +28,7 @@ def test_batch_continues_after_failures(tmp_path, folder, counting_signer, seal_
     seen = []
     progress = []
     summary = seal_batch(items, counting_signer, [Seal(KeywordPlacement(KEYWORD), seal_png)],
-                         on_file=seen.append, progress=lambda f, s: progress.append((f, s)))
+                         on_file=seen.append, progress=lambda d, t, s: progress.append((d / t, s)))
     assert [o.ok for o in summary.outcomes] == [True, False, False, True]
     assert [o.error.code for o in summary.failed] == ["ERR_KEYWORD_NOT_FOUND", "ERR_PDF_OPEN"] or \
         [o.error.code for o in summary.failed][0] == "ERR_KEYWORD_NOT_FOUND"
@@ -38,7 +38,8 @@ def test_batch_continues_after_failures(tmp_path, folder, counting_signer, seal_
     assert {p.name: sha256(p) for p in folder.iterdir()} == hashes
     d = summary.to_dict()
     assert (d["total"], d["succeeded"], d["failed"]) == (4, 2, 2)
-    assert progress[-1][0] == 1.0 and all(0 <= f <= 1 for f, _ in progress)
+    assert progress[-1] == (1.0, "done") and all(0 <= f <= 1 for f, _ in progress)
+    assert [f for f, _ in progress] == sorted(f for f, _ in progress)
 
 
 def test_batch_cancel_skips_the_rest(tmp_path, folder, signer, seal_png):

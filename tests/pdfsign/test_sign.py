@@ -210,7 +210,7 @@ def test_rotated_and_cropped_pages_put_the_seal_where_the_user_placed_it(
 def test_progress_reports_stages_and_reaches_one(tmp_path, bid_pdf, signer, seal_png):
     seen: list[tuple[float, str]] = []
     seal_pdf(bid_pdf, tmp_path / "o.pdf", signer, [Seal(KeywordPlacement(KEYWORD), seal_png)],
-             progress=lambda f, s: seen.append((f, s)))
+             progress=lambda d, t, s: seen.append((d / t, s)))
     stages = [s for _, s in seen]
     for stage in ("check", "copy", "prepare", "digest", "sign", "patch", "verify", "finish", "done"):
         assert stage in stages
@@ -223,7 +223,7 @@ def test_cancellation_between_stages_leaves_nothing(tmp_path, bid_pdf, seal_png,
     token = CancelToken()
     before = sha256(bid_pdf)
 
-    def progress(_f: float, s: str) -> None:
+    def progress(_d: int, _t: int, s: str) -> None:
         if s == stage:
             token.cancel()
 

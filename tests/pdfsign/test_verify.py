@@ -126,9 +126,10 @@ def test_file_object_and_path_inputs(signed: bytes, roots: list, tmp_path: Path)
 
 
 def test_progress_and_cancel(two_sigs: bytes, roots: list) -> None:
-    seen: list[tuple[int, int]] = []
-    verify_pdf(two_sigs, trust_roots=roots, progress=lambda d, t: seen.append((d, t)))
+    seen: list[tuple[int, int, str]] = []
+    verify_pdf(two_sigs, trust_roots=roots, progress=lambda d, t, s: seen.append((d, t, s)))
     assert seen and seen[-1][0] == seen[-1][1]
+    assert {s for _, _, s in seen} == {"verify"}
     with pytest.raises(VerificationCancelled):
         verify_pdf(two_sigs, trust_roots=roots, cancel=lambda: True)
     import threading

@@ -23,7 +23,16 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from app.cli.common import EXIT_ERROR, EXIT_OK, print_error, print_json, read_pin, tr, wipe
+from app.cli.common import (
+    EXIT_ERROR,
+    EXIT_OK,
+    ProgressPrinter,
+    print_error,
+    print_json,
+    read_pin,
+    tr,
+    wipe,
+)
 from app.errors import BidSealError
 from app.pdfsign.errors import PdfSignError
 
@@ -199,15 +208,7 @@ def _seal_image(args: argparse.Namespace, seals: dict[str, bytes]) -> bytes:
 def _progress(args: argparse.Namespace) -> Any:
     if args.json or not sys.stderr.isatty():
         return None
-    last = [""]
-
-    def show(fraction: float, stage: str) -> None:
-        line = f"\r{tr('签章中', 'Sealing')}: {int(fraction * 100):3d}% {stage[:50]:<50}"
-        if line != last[0]:
-            last[0] = line
-            print(line, end="\n" if fraction >= 1 else "", file=sys.stderr, flush=True)
-
-    return show
+    return ProgressPrinter(tr("签章中", "Sealing"))
 
 
 def _options(args: argparse.Namespace) -> Any:
