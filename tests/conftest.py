@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.pop("BIDSEAL_LANG", None)
 os.environ.pop("BIDSEAL_SM2_BACKEND", None)
+# Every BidSeal folder (trust store, settings, logs, locks) under one throw-away folder,
+# so no test reads or writes the user's real configuration (app/paths.py).
+os.environ["BIDSEAL_HOME"] = tempfile.mkdtemp(prefix="bidseal-test-home-")
 
 
 @pytest.fixture(scope="session")
