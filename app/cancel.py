@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
+
+from app.errors import BidSealError
 
 
 @runtime_checkable
@@ -39,6 +41,22 @@ class CancelToken:
     @property
     def cancelled(self) -> bool:
         return self._event.is_set()
+
+
+class OperationCancelled(BidSealError):
+    """The user (or the caller) cancelled; whatever was being written has been removed.
+
+    The one cancellation error: each engine raises a subclass with its own sentence
+    (sealing, verification, envelopes), and a front end catches this class alone.
+    """
+
+    code = "ERR_CANCELLED"
+
+    def __init__(self, zh: str = "操作已取消。", en: str = "The operation was cancelled.",
+                 **details: Any) -> None:
+        # Direct, not super(): the engine subclasses also derive from their package's
+        # error base, whose __init__ takes other keywords.
+        BidSealError.__init__(self, zh, en, details=details)
 
 
 def is_cancelled(cancel: Cancel | None) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.cancel import OperationCancelled
 from app.errors import BidSealError
 
 
@@ -60,10 +61,9 @@ class RecipientCertificateError(EnvelopeError):
     code = "ERR_RECIPIENT_CERT"
 
 
-class EnvelopeCancelled(EnvelopeError):
-    """The caller cancelled the operation; no output was left behind."""
-
-    code = "ERR_CANCELLED"
+class EnvelopeCancelled(OperationCancelled, EnvelopeError):
+    """The caller cancelled the operation; no output was left behind
+    (:class:`app.cancel.OperationCancelled`)."""
 
 
 class EnvelopeIOError(EnvelopeError):

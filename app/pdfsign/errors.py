@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.cancel import OperationCancelled
 from app.errors import BidSealError
 
 __all__ = [
@@ -146,8 +147,8 @@ class TimestampError(PdfSignError):
     code = "ERR_TIMESTAMP"
 
 
-class SealCancelledError(PdfSignError):
-    code = "ERR_CANCELLED"
+class SealCancelledError(OperationCancelled, PdfSignError):
+    """Sealing was cancelled (:class:`app.cancel.OperationCancelled`)."""
 
     def __init__(self) -> None:
         super().__init__("用户已取消签章，未生成任何文件。", "Sealing was cancelled; no file was written.")

@@ -41,8 +41,7 @@ from asn1crypto import core
 from asn1crypto import parser as asn1_parser
 from asn1crypto import tsp as asn1_tsp
 
-from app.cancel import Cancel, is_cancelled
-from app.errors import BidSealError
+from app.cancel import Cancel, OperationCancelled, is_cancelled
 from app.gm import cms as gm_cms
 from app.gm import oids, sm2
 from app.gm.errors import GMError
@@ -83,8 +82,8 @@ __all__ = [
 KnownDigests = Callable[[tuple[int, int, int, int]], bytes | None]
 
 
-class VerificationCancelled(BidSealError):
-    code = "ERR_CANCELLED"
+class VerificationCancelled(OperationCancelled):
+    """Verification was cancelled (:class:`app.cancel.OperationCancelled`)."""
 
     def __init__(self) -> None:
         super().__init__("已取消验证。", "Verification was cancelled.")
