@@ -118,6 +118,10 @@ _STATUS_TEXT = {
     Status.UNTRUSTED: ("签名完好但签署人证书不受信任", "intact, but the signer is not trusted here"),
     Status.INVALID: ("无效", "INVALID"),
 }
+_DEMO_MARK = ("（演示证书）", " (DEMO certificate)")
+_DEMO_VERDICT = ("注意：签署人证书来自演示 CA（虚拟 UKey），签名只能用于演示，不代表真实单位身份。",
+                 "Note: a signer's certificate comes from a demo CA (the virtual UKey); such signatures "
+                 "are demos, not real identities.")
 _VERDICT_TEXT = {
     Status.VALID: ("结论：全部签名有效，签名后没有不允许的修改。",
                    "Result: every signature is valid; nothing disallowed changed after signing."),
@@ -185,6 +189,8 @@ class SignatureReport:
     chain: list[str] = field(default_factory=list)
     docmdp_permissions: int | None = None
     object_number: int | None = None
+    #: the chain ends at a demo root (the virtual UKey's CA): a demo, not a real identity
+    demo: bool = False
 
     def add(self, reason: Reason) -> None:
         if all(r.code != reason.code for r in self.reasons):
@@ -236,6 +242,7 @@ class SignatureReport:
             "chain": list(self.chain),
             "docmdp_permissions": self.docmdp_permissions,
             "object_number": self.object_number,
+            "demo": self.demo,
         }
 
     def to_text(self, lang: str = "zh") -> str:
@@ -248,7 +255,7 @@ class SignatureReport:
         kind = _KIND_TEXT.get(self.kind, (self.kind, self.kind))[i]
         title = (f"Signature {self.index} ({kind}) field '{self.field_name or '-'}': "
                  if en else f"签名 {self.index}（{kind}）域「{self.field_name or '-'}」：")
-        out = [title + _STATUS_TEXT[self.status][i]]
+        out = [title + _STATUS_TEXT[self.status][i] + (_DEMO_MARK[i] if self.demo else "")]
         if self.signer_cn or self.unit_name:
             out.append(line("签署人", "Signer", self.signer_cn or "-"))
             out.append(line("单位", "Unit", self.unit_name or "-"))
@@ -302,6 +309,11 @@ class PdfVerificationReport:
         return len(self.signatures)
 
     @property
+    def demo(self) -> bool:
+        """True when any signature chains to a demo root (see :attr:`SignatureReport.demo`)."""
+        return any(s.demo for s in self.signatures)
+
+    @property
     def all_valid(self) -> bool:
         """True only when there is at least one signature, every one is valid
         (trusted) and nothing disallowed happened after signing."""
@@ -322,6 +334,7 @@ class PdfVerificationReport:
             "status": self.status.value,
             "revision_count": self.revision_count,
             "signature_count": self.signature_count,
+            "demo": self.demo,
             "reasons": [r.to_dict() for r in self.reasons],
             "signatures": [s.to_dict() for s in self.signatures],
         }
@@ -335,6 +348,8 @@ class PdfVerificationReport:
             head = [f"文件：{self.file}（{self.size} 字节，{self.revision_count} 个修订版本，"
                     f"{self.signature_count} 个签名）"]
         head.append(_VERDICT_TEXT[self.status][1 if en else 0])
+        if self.demo:
+            head.append(_DEMO_VERDICT[1 if en else 0])
         for r in self.reasons:
             head.append(f"  [{r.code}] {r.message(lang)}")
         body = [s.to_text(lang) for s in self.signatures]

@@ -89,8 +89,8 @@ def test_demo_signing_certificate_fields_read_back() -> None:
     assert c.serial_hex == format(c.serial_number, "X") and c.serial_hex == c.serial_hex.upper()
     assert not c.serial_hex.startswith("0")
     assert c.not_before.tzinfo is not None and c.not_before.utcoffset() == timedelta(0)
-    assert c.not_before < NOW < c.not_after
-    assert c.is_valid_at(NOW) and not c.is_valid_at(c.not_after + timedelta(seconds=1))
+    assert c.not_before < datetime.now(UTC) < c.not_after
+    assert c.is_valid_at(datetime.now(UTC)) and not c.is_valid_at(c.not_after + timedelta(seconds=1))
     assert not c.is_valid_at(c.not_before - timedelta(seconds=1))
     assert c.key_usage == frozenset({"digital_signature", "non_repudiation"})
     assert c.is_signing_cert and not c.is_encryption_cert and c.kind == "sign"
@@ -337,16 +337,17 @@ def test_chain_empty_id_signature_accepted_and_recorded() -> None:
 
 def test_chain_revoked_via_crl() -> None:
     d = shared_demo()
+    now = datetime.now(UTC)  # not the import-time NOW: a slow run must not move the test
     victim = d.root.issue(spare_key(1).public_key, d.subject, "sign")
-    when = NOW - timedelta(seconds=30)
+    when = now - timedelta(seconds=30)
     crl = d.root.make_crl([(victim.serial_number, when), (12345, when)])
     assert crl.verify_signed_by(d.root_cert) and not crl.verify_signed_by(d.sign_cert)
     assert crl.is_revoked(victim) is not None
-    assert abs((crl.is_revoked(victim) or NOW) - when) < timedelta(seconds=1)
+    assert abs((crl.is_revoked(victim) or now) - when) < timedelta(seconds=1)
     assert crl.is_revoked(d.sign_cert) is None
     r = verify_chain(victim, [d.root_cert], crls=[crl])
     assert not r.trusted and r.problems == ["REVOKED"]
-    assert verify_chain(victim, [d.root_cert], at=NOW - timedelta(minutes=2), crls=[crl]).trusted
+    assert verify_chain(victim, [d.root_cert], at=now - timedelta(minutes=2), crls=[crl]).trusted
     assert verify_chain(d.sign_cert, [d.root_cert], crls=[crl]).trusted
     # A CRL from an impostor with the same issuer name is ignored and flagged.
     fake = CertificateAuthority.create_root().make_crl([(d.sign_cert.serial_number, when)])

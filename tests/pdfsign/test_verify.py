@@ -47,7 +47,8 @@ def test_single_signature_is_valid_and_reports_signer(signed: bytes, roots: list
     assert sig.reason == "投标" and sig.location == "Shenyang"
     assert sig.sm2_id == "default" and sig.oid_family == "pkcs7"
     assert sig.integrity and sig.trusted
-    assert sig.reasons == []
+    # the test PKI is the demo CA: reported as such, and nothing else
+    assert [r.code for r in sig.reasons] == ["DEMO_CERTIFICATE"] and sig.demo
 
 
 def test_two_successive_signatures_first_reports_signature_added(two_sigs: bytes, roots: list) -> None:
@@ -84,8 +85,8 @@ def test_empty_sm2_id_is_accepted_and_flagged(roots: list) -> None:
     (sig,) = verify_pdf(data, trust_roots=roots).signatures
     assert sig.status == "valid"
     assert sig.sm2_id == "empty"
-    assert [r.code for r in sig.reasons] == ["EMPTY_SM2_ID"]
-    assert sig.reasons[0].severity == "info"
+    assert [r.code for r in sig.reasons] == ["EMPTY_SM2_ID", "DEMO_CERTIFICATE"]
+    assert {r.severity for r in sig.reasons} == {"info"}
 
 
 def test_form_filled_after_signing_is_allowed(roots: list, tmp_path: Path) -> None:
@@ -100,10 +101,11 @@ def test_form_filled_after_signing_is_allowed(roots: list, tmp_path: Path) -> No
 def test_report_json_has_stable_keys(two_sigs: bytes, roots: list) -> None:
     d = verify_pdf(two_sigs, trust_roots=roots).to_dict()
     json.dumps(d, ensure_ascii=False, default=str)
-    assert set(d) == {"file", "size", "status", "revision_count", "signature_count", "reasons", "signatures"}
+    assert set(d) == {"file", "size", "status", "revision_count", "signature_count", "reasons", "signatures",
+                      "demo"}
     s = d["signatures"][0]
     for key in ("field_name", "status", "reasons", "pages", "signer", "signing_time", "coverage",
-                "modification", "sm2_id", "oid_family", "byte_range", "reason", "location"):
+                "modification", "sm2_id", "oid_family", "byte_range", "reason", "location", "demo"):
         assert key in s
     assert set(s["signer"]) >= {"common_name", "unit_name", "unit_code", "certificate_serial", "issuer"}
 

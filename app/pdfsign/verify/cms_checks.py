@@ -97,6 +97,9 @@ def _check_certificate(ctx: _Context, rep: SignatureReport, cert: Certificate,
     chain = verify_chain(cert, list(ctx.roots), list(embedded), at=ctx.at or t, crls=list(ctx.crls))
     rep.chain = [c.subject.rfc4514() for c in chain.path]
     rep.trusted = chain.trusted
+    if chain.path and chain.path[-1] in ctx.roots and ctx.is_demo_root(chain.path[-1]):
+        rep.demo = True
+        rep.add(_reason("DEMO_CERTIFICATE", chain.path[-1].common_name or ""))
     leaf_name = cert.common_name or cert.subject.rfc4514()
     for p in chain.details:
         if p.code in ("NO_ISSUER", "UNTRUSTED_ROOT"):

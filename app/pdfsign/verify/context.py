@@ -13,6 +13,7 @@ from app.pdfsign.pdfstructure import (
     Revision,
 )
 from app.pdfsign.verify.hashing import _Hasher
+from app.trust import is_demo_root
 
 # -- the verification context ------------------------------------------------------------------
 
@@ -25,6 +26,14 @@ class _Context:
     at: datetime | None
     hasher: _Hasher
     diffs: dict[tuple[int, int | None], ChangeReport] = field(default_factory=dict)
+    _demo: dict[Certificate, bool] = field(default_factory=dict)
+
+    def is_demo_root(self, cert: Certificate) -> bool:
+        """Whether a chain anchored at ``cert`` is a demo chain (:func:`app.trust.is_demo_root`;
+        the store is read once per certificate and file)."""
+        if cert not in self._demo:
+            self._demo[cert] = is_demo_root(cert)
+        return self._demo[cert]
 
     def changes(self, rev: Revision, docmdp_p: int | None) -> ChangeReport:
         key = (rev.index, docmdp_p)

@@ -47,6 +47,8 @@ REASONS: dict[str, tuple[Severity, str, str]] = {
                        "No trusted root certificates are configured, so the signer cannot be trusted."),
     "CHAIN_UNTRUSTED": (_U, "签署人证书链不到任何受信任的根证书。",
                         "The signer's certificate chain does not reach a trusted root."),
+    "DEMO_CERTIFICATE": (_N, "签署人证书来自演示 CA（虚拟 UKey），只能用于演示，不代表真实单位身份。",
+                         "The signer's certificate comes from a demo CA (the virtual UKey): a demo only, not a real identity."),
     "CHAIN_INVALID": (_I, "签署人证书链验证失败。", "The signer's certificate chain is invalid."),
     "CRL_STALE": (_U, "吊销列表已过期，无法确认证书未被吊销。",
                   "A revocation list is out of date; revocation cannot be ruled out."),
