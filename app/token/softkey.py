@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from app.gm import sm2, sm4
-from app.gm.pki import (
+from app.demo.pki import (
     DEMO_LEGAL_ID,
     DEMO_UNIT_CODE,
     CertificateAuthority,

@@ -8,7 +8,7 @@ import pytest
 
 from app.envelope import RecipientCertificateError, check_recipient, encrypt_file
 from app.gm import sm2
-from app.gm.pki import Subject
+from app.demo.pki import Subject
 
 from .conftest import leftovers
 

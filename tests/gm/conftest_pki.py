@@ -8,7 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from app.gm import sm2
-from app.gm.pki import DemoPKI, demo_pki
+from app.demo.pki import DemoPKI, demo_pki
 
 
 @lru_cache(maxsize=1)

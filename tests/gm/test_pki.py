@@ -11,7 +11,7 @@ from asn1crypto import csr as asn1_csr
 from app.gm import oids, sm2, sm4
 from app.gm.errors import GMError
 from app.gm.names import is_valid_resident_id, is_valid_uscc
-from app.gm.pki import (
+from app.demo.pki import (
     DEMO_CENTRE_CODE,
     DEMO_LEGAL_ID,
     DEMO_UNIT_CODE,

@@ -22,7 +22,7 @@ from app.gm.names import (
     resident_id_check_digit,
     uscc_check_digit,
 )
-from app.gm.pki import DEMO_LEGAL_ID, DEMO_UNIT_CODE, CertificateAuthority, Subject
+from app.demo.pki import DEMO_LEGAL_ID, DEMO_UNIT_CODE, CertificateAuthority, Subject
 from app.gm.sm3 import sm3
 from app.gm.x509 import Certificate, Crl, verify_chain
 from tests.gm.conftest_pki import flip, shared_demo, spare_key
