@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from asn1crypto import cms as acms
 
-from app.gm import cms, sm2
 from app.demo.pki import build_csr
+from app.gm import cms, sm2
 from app.gm.sm3 import sm3
 from app.gm.x509 import Certificate, verify_chain
 from tests.gm.conftest_pki import flip, openssl, shared_demo
