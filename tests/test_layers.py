@@ -12,18 +12,19 @@ from pathlib import Path
 
 APP = Path(__file__).resolve().parents[1] / "app"
 
-LAYER_ORDER = ["gm", "token", "pdfsign", "envelope", "helper", "hub", "cli", "ui"]
+LAYER_ORDER = ["gm", "authtoken", "token", "pdfsign", "envelope", "helper", "hub", "cli", "ui"]
 # What each package may import from app.* (besides itself and the shared base modules
 # app.errors, app.cancel, app.atomic, app.progress, app.paths and app.__init__).
 ALLOWED = {
     "gm": set(),
+    "authtoken": {"gm"},  # login tokens: the helper makes them, any hub verifies them
     "token": {"gm"},
     "pdfsign": {"gm", "token"},
     "envelope": {"gm", "token"},
-    "helper": {"gm", "token", "pdfsign", "envelope"},
-    "hub": {"gm", "token", "pdfsign", "envelope"},
-    "cli": {"gm", "token", "pdfsign", "envelope", "helper", "hub", "ui"},  # bare `bidseal` opens the GUI
-    "ui": {"gm", "token", "pdfsign", "envelope", "helper", "hub", "cli"},
+    "helper": {"gm", "authtoken", "token", "pdfsign", "envelope"},
+    "hub": {"gm", "authtoken", "token", "pdfsign", "envelope"},
+    "cli": {"gm", "authtoken", "token", "pdfsign", "envelope", "helper", "hub", "ui"},  # bare `bidseal` opens the GUI
+    "ui": {"gm", "authtoken", "token", "pdfsign", "envelope", "helper", "hub", "cli"},
 }
 
 
