@@ -242,7 +242,7 @@ def pyhanko_status(path: Path, root_cert: Any) -> list[dict] | str:
 
 def render(path: Path, page: int, out_base: Path) -> Any | None:
     """A poppler rendering of ``page`` (0-based) as a pymupdf Pixmap (RGB), or None."""
-    res = subprocess.run(["pdftoppm", "-r", str(RENDER_DPI), "-f", str(page + 1), "-l", str(page + 1), "-png",
+    res = subprocess.run(["pdftoppm", "-cropbox", "-r", str(RENDER_DPI), "-f", str(page + 1), "-l", str(page + 1), "-png",
                           "-singlefile", str(path), str(out_base)], capture_output=True, timeout=120)
     png = Path(str(out_base) + ".png")
     if res.returncode != 0 or not png.is_file():
