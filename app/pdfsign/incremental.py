@@ -47,7 +47,7 @@ from app.pdfsign.splice import PdfSyntaxError, skip_value
 __all__ = ["NewObject", "SourcePdf", "damaged_error", "pdf_literal"]
 
 _OBJ_HEAD = re.compile(rb"[\x00\t\n\x0c\r ]*(\d+)[\x00\t\n\x0c\r ]+(\d+)[\x00\t\n\x0c\r ]+obj")
-_AFTER_VALUE = re.compile(rb"[\x00\t\n\x0c\r ]*(endobj|stream)")
+_AFTER_VALUE = re.compile(rb"(?:[\x00\t\n\x0c\r ]+|%[^\r\n]*)*(endobj|stream)")
 _WS = re.compile(rb"(?:[\x00\t\n\x0c\r ]+|%[^\r\n]*)*")
 
 
@@ -92,9 +92,10 @@ class NewObject:
 class SourcePdf:
     """The latest revision of a PDF file, read exactly, and the writer of the next one."""
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    def __init__(self, path: str | os.PathLike[str], name: str | None = None) -> None:
         self.path = os.fspath(path)
-        self.name = os.path.basename(self.path)
+        #: the file name used in messages (the input's, when ``path`` is its temporary copy)
+        self.name = name or os.path.basename(self.path)
         self._src = PdfSource.open(self.path)
         try:
             self.structure = PdfStructure(self._src)
@@ -160,6 +161,24 @@ class SourcePdf:
         self.next_num += 1
         return num
 
+    def check_xref(self) -> None:
+        """Every in-use entry of the latest revision must point at its object: a plain
+        object's header at its offset, a compressed one listed in its object stream.
+
+        A wrong entry that no reader happens to touch today (MuPDF repairs lazily)
+        breaks a later verification of this file (the verifier reads the objects a
+        later revision changes or refers to), so such a file is refused up front
+        with the re-export message rather than sealed once and never again.
+        """
+        raw = self._src.raw
+        for num, loc in self.objects.items():
+            if loc.kind == "n":
+                m = _OBJ_HEAD.match(raw, loc.offset)
+                if not m or int(m.group(1)) != num:
+                    raise damaged_error(self.name, f"the cross-reference entry of object {num} points elsewhere")
+            elif loc.kind == "c" and num not in self._objstm_offsets(loc.offset):
+                raise damaged_error(self.name, f"object {num} is missing from object stream {loc.offset}")
+
     def has(self, num: int) -> bool:
         """True when object ``num`` exists (in use) in the latest revision."""
         if num in self._overlay:
@@ -200,7 +219,8 @@ class SourcePdf:
             )
         return bytes(raw[start:end])
 
-    def _compressed_value(self, num: int, stm_num: int) -> bytes:
+    def _objstm_offsets(self, stm_num: int) -> dict[int, int]:
+        """Object number -> offset in the decoded data of object stream ``stm_num`` (cached)."""
         if stm_num not in self._objstm_data:
             stm = self.structure.get(stm_num)
             if not isinstance(stm, PdfStream):
@@ -219,11 +239,18 @@ class SourcePdf:
                 raise damaged_error(self.name, f"object stream {stm_num} has a bad header")
             head = data[:first].split()
             offsets: dict[int, int] = {}
-            for i in range(0, min(len(head), 2 * n) - 1, 2):
-                offsets.setdefault(int(head[i]), first + int(head[i + 1]))
+            try:
+                for i in range(0, min(len(head), 2 * n) - 1, 2):
+                    offsets.setdefault(int(head[i]), first + int(head[i + 1]))
+            except ValueError as exc:
+                raise damaged_error(self.name, f"object stream {stm_num} has a bad header") from exc
             self._objstm_data[stm_num] = (data, offsets)
-        data, offsets = self._objstm_data[stm_num]
-        if num not in offsets:
+        return self._objstm_data[stm_num][1]
+
+    def _compressed_value(self, num: int, stm_num: int) -> bytes:
+        offsets = self._objstm_offsets(stm_num)
+        data = self._objstm_data[stm_num][0]
+        if num not in offsets or offsets[num] >= len(data):
             raise damaged_error(self.name, f"object {num} is missing from object stream {stm_num}")
         start = _WS.match(data, offsets[num]).end()  # type: ignore[union-attr]
         return data[start:skip_value(data, start)]

@@ -87,11 +87,13 @@ __all__ = [
     "SignatureInfo",
     "check_document",
     "check_form",
+    "check_page_tree",
     "docmdp_permission",
     "open_pdf",
     "pdf_date",
     "prepare_revision",
     "quiet_mupdf",
+    "signature_contents",
     "unique_field_name",
 ]
 
@@ -225,6 +227,20 @@ def check_document(doc: Document, path: str | os.PathLike[str]) -> None:
         raise PdfOpenError("该 PDF 没有页面。", "The PDF has no pages.", file=name)
 
 
+def check_page_tree(doc: Document, name: str) -> None:
+    """Every page must be reachable without a cycle and be an indirect object.
+
+    MuPDF finds a page-tree cycle only when it walks to the page concerned, and it
+    accepts a page written inline in its parent's /Kids; a widget cannot point to
+    such a page (``/P``) and the verifier cannot follow it, so the file is refused
+    whatever page the seal goes on. ``page_xref`` walks the tree in C: cheap even
+    for thousands of pages.
+    """
+    for i in range(doc.page_count):
+        if doc.page_xref(i) <= 0:
+            raise page_tree_error(name, f"第 {i + 1} 页不是独立对象 / page {i + 1} is not an indirect object")
+
+
 def page_tree_error(name: str, what: str) -> UnsupportedPdfError:
     return UnsupportedPdfError(
         f"该 PDF 的页面树结构有误（{what}），不能安全签章。请用编辑软件重新导出 PDF 后再签章。",
@@ -249,6 +265,29 @@ def mupdf_failure(exc: Exception, name: str) -> PdfDamagedError | UnsupportedPdf
             file=name, reason=text[:200],
         )
     return damaged_error(name, text)
+
+
+def reset_mupdf_warnings() -> None:
+    pymupdf.TOOLS.reset_mupdf_warnings()
+
+
+#: MuPDF messages that mean it worked around damage it then hides from us.
+_TROUBLE = re.compile(r"cycle in page tree|too many kids in page tree|non-page object in page tree|"
+                      r"repair|cannot find object in xref|object out of range|"
+                      r"corrupt object stream|cannot load object stream|unknown filter|brotli", re.I)
+
+
+def mupdf_trouble() -> str | None:
+    """The first MuPDF message since :func:`reset_mupdf_warnings` that reveals damage."""
+    text = str(pymupdf.TOOLS.mupdf_warnings(reset=False) or "")
+    for line in text.splitlines():
+        if _TROUBLE.search(line):
+            return line.strip()
+    return None
+
+
+def problem_error(message: str, name: str) -> PdfDamagedError | UnsupportedPdfError:
+    return mupdf_failure(RuntimeError(message), name)
 
 
 # -- reading objects through the writer's exact view -------------------------------------------
@@ -414,6 +453,20 @@ def _merge_p(a: int | None, b: int | None) -> int | None:
     if b is None:
         return a
     return min(a, b)
+
+
+def signature_contents(base: SourcePdf) -> list[bytes]:
+    """The decoded /Contents of every signed signature field (CMS DER, zero padded)."""
+    out = []
+    for _num, text, _depth in _iter_fields(base):
+        sig = _get(base, text, "V")
+        if sig is None or not sig.startswith(b"<<"):
+            continue
+        contents = _get(base, sig, "Contents")
+        if contents and contents.startswith(b"<"):
+            hexed = re.sub(rb"[^0-9A-Fa-f]", b"", contents[1:-1])
+            out.append(bytes.fromhex((hexed + b"0" * (len(hexed) % 2)).decode()))
+    return out
 
 
 def docmdp_permission(base: SourcePdf) -> int | None:

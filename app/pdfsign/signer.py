@@ -80,10 +80,14 @@ from app.pdfsign.prepare import (
     SignatureInfo,
     check_document,
     check_form,
+    check_page_tree,
     mupdf_failure,
+    mupdf_trouble,
     open_pdf,
     prepare_revision,
+    problem_error,
     repaired_error,
+    reset_mupdf_warnings,
 )
 from app.pdfsign.timestamp import OID_TIMESTAMP_TOKEN, request_timestamp
 from app.progress import Progress, Stage, report_fraction
@@ -267,9 +271,11 @@ class _Progress:
 
 
 def _plans(src: Path, seals: Sequence[Seal]) -> list[_Plan]:
+    reset_mupdf_warnings()
     doc = open_pdf(src)
     try:
         check_document(doc, src)
+        check_page_tree(doc, src.name)
         plans = []
         images: dict[bytes, SealImage] = {}
         for seal in seals:
@@ -280,6 +286,11 @@ def _plans(src: Path, seals: Sequence[Seal]) -> list[_Plan]:
                 plans.append(_Plan(seal, image, spots))
         if getattr(doc, "is_repaired", False):  # MuPDF repaired the file while walking its pages
             raise repaired_error(src.name)
+        # MuPDF reports some damage (a page-tree cycle, a bad object) only as a message
+        # and carries on; a file it had to work around is refused like a repaired one.
+        problem = mupdf_trouble()
+        if problem is not None:
+            raise problem_error(problem, src.name)
         return plans
     except BidSealError:
         raise
@@ -455,7 +466,8 @@ def seal_pdf(
         src_state = running.state.copy()
         if prev_len != src_stat.st_size:
             raise _input_changed()
-        base = SourcePdf(tmp)
+        base = SourcePdf(tmp, name=src.name)
+        base.check_xref()
         check_form(base)
         images: dict[int, ImageObjects] = {}
         compare_box: list[byterange.PrefixCompareJob] = []

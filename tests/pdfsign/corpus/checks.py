@@ -46,6 +46,9 @@ import pymupdf
 #: Refusal codes that are not specific enough for a bidder.
 GENERIC_CODES = {"ERR_PDF_SIGN", "ERR_INTERNAL"}
 _HEADER = re.compile(rb"%PDF-\d\.\d")
+#: pyHanko diff-analysis verdicts caused by the input file itself, not by what was appended:
+#: any later revision of such a file is rated OTHER, whoever writes it.
+_INPUT_QUIRK = re.compile(r"Metadata does not look like XMP|Metadata XML syntax could not be validated")
 _LEVELS = ["NONE", "LTA_UPDATES", "FORM_FILLING", "ANNOTATIONS", "OTHER"]
 RENDER_DPI = 36
 
@@ -82,7 +85,7 @@ class KeyMaterial:
 
     @classmethod
     def create(cls, folder: Path, seal_png: bytes) -> KeyMaterial:
-        from app.gm.pki import demo_pki
+        from app.demo.pki import demo_pki
 
         pki = demo_pki()
         folder.mkdir(parents=True, exist_ok=True)
@@ -231,13 +234,27 @@ def pyhanko_status(path: Path, root_cert: Any) -> list[dict] | str:
                 except Exception as exc:  # noqa: BLE001 - pyHanko's verdict is "cannot validate"
                     out.append({"field": emb.field_name, "error": type(exc).__name__})
                     continue
-                out.append({"field": emb.field_name, "intact": st.intact, "valid": st.valid,
-                            "coverage": st.coverage.name if st.coverage else None,
-                            "modification": st.modification_level.name if st.modification_level else None,
-                            "docmdp_ok": st.docmdp_ok})
+                entry = {"field": emb.field_name, "intact": st.intact, "valid": st.valid,
+                         "coverage": st.coverage.name if st.coverage else None,
+                         "modification": st.modification_level.name if st.modification_level else None,
+                         "docmdp_ok": st.docmdp_ok}
+                if st.modification_level is not None and st.modification_level.name == "OTHER":
+                    entry["suspicious"] = _diff_reason(reader, emb)
+                out.append(entry)
     except Exception as exc:  # noqa: BLE001
         return f"{type(exc).__name__}: {str(exc)[:120]}"
     return out
+
+
+def _diff_reason(reader: Any, emb: Any) -> str:
+    """pyHanko's own sentence for an OTHER (suspicious) rating."""
+    from pyhanko.sign.diff_analysis import DEFAULT_DIFF_POLICY
+
+    try:
+        res = DEFAULT_DIFF_POLICY.review_file(reader, emb.signed_revision)
+    except Exception as exc:  # noqa: BLE001
+        return f"{type(exc).__name__}: {exc}"[:200]
+    return str(res)[:200]
 
 
 def render(path: Path, page: int, out_base: Path) -> Any | None:
@@ -335,7 +352,12 @@ def pyhanko_problems(before: list[dict] | str, after: list[dict] | str, n_new: i
         if not (s.get("intact") and s.get("valid")) or s.get("coverage") != want:
             problems.append(f"pyHanko: new signature {s.get('field')}: {s}")
         elif s.get("modification") not in (None, "NONE", "FORM_FILLING", "LTA_UPDATES"):
-            problems.append(f"pyHanko: new signature {s.get('field')} sees modification {s.get('modification')}")
+            if s.get("suspicious") and _INPUT_QUIRK.search(s["suspicious"]):
+                notes.append(f"pyHanko rates {s.get('field')} {s.get('modification')} because of the input: "
+                             f"{s['suspicious']}")
+            else:
+                problems.append(f"pyHanko: new signature {s.get('field')} sees modification "
+                                f"{s.get('modification')} {s.get('suspicious', '')}")
     for b, a in zip(before, old, strict=True):
         if "error" in b:
             continue

@@ -17,7 +17,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from concurrent.futures import ProcessPoolExecutor, TimeoutError, as_completed
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[3]
@@ -27,6 +27,7 @@ if str(REPO) not in sys.path:
 from tests.pdfsign.corpus import build_corpus  # noqa: E402
 
 _KEY = None
+_TIMEOUT = 300.0
 
 
 def _key(folder: Path):  # noqa: ANN202 - per worker process
@@ -43,18 +44,29 @@ def _key(folder: Path):  # noqa: ANN202 - per worker process
     return _KEY
 
 
-def _one(name: str, path: str, work: str) -> dict:
+def _one(name: str, path: str, work: str, timeout: float = _TIMEOUT) -> dict:
     import os
 
+    global _TIMEOUT
+    _TIMEOUT = timeout
     os.environ.setdefault("BIDSEAL_HOME", str(Path(work) / "home"))
+    import signal
+
     from tests.pdfsign.corpus.checks import check_file
 
+    def _timeout(_sig, _frame):  # noqa: ANN001, ANN202
+        raise TimeoutError("timeout")
+
+    signal.signal(signal.SIGALRM, _timeout)
+    signal.alarm(int(_TIMEOUT))
     w = Path(work) / name
     try:
         return check_file(Path(path), _key(Path(work)), w, name).to_dict()
     except Exception as exc:  # noqa: BLE001 - a crash of the harness is a failure of that file
         return {"name": name, "status": "fail", "code": None, "reasons": [f"harness crash: {exc!r}"[:300]],
                 "notes": [], "seconds": 0}
+    finally:
+        signal.alarm(0)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -73,13 +85,10 @@ def main(argv: list[str] | None = None) -> int:
     results = []
     with tempfile.TemporaryDirectory(prefix="bidseal-corpus-") as work, \
             ProcessPoolExecutor(max_workers=args.jobs) as pool:
-        futs = {pool.submit(_one, e["name"], str(build_corpus.corpus_path(e)), work): e["name"] for e in entries}
+        futs = {pool.submit(_one, e["name"], str(build_corpus.corpus_path(e)), work, args.timeout): e["name"]
+                for e in entries}
         for fut in as_completed(futs):
-            try:
-                r = fut.result(timeout=args.timeout)
-            except TimeoutError:
-                r = {"name": futs[fut], "status": "fail", "code": None, "reasons": ["timeout"], "notes": [],
-                     "seconds": args.timeout}
+            r = fut.result()
             results.append(r)
             if r["status"] == "fail":
                 print(f"FAIL {r['name']}: {'; '.join(r['reasons'])[:400]}", flush=True)
