@@ -186,8 +186,11 @@ class SourcePdf:
         loc = self.objects.get(num)
         return loc is not None and loc.kind != "f"
 
-    def value(self, num: int) -> tuple[int, bytes]:
-        """``(generation, exact value text)`` of object ``num`` in the latest revision."""
+    def value(self, num: int, allow_stream: bool = False) -> tuple[int, bytes]:
+        """``(generation, exact value text)`` of object ``num`` in the latest revision.
+
+        A stream object is refused (sealing never edits one) unless ``allow_stream``,
+        which returns its dictionary's text for reading."""
         if num in self._overlay:
             return self._overlay[num]
         loc = self.objects.get(num)
@@ -195,12 +198,12 @@ class SourcePdf:
             raise damaged_error(self.name, f"object {num} is missing")
         try:
             if loc.kind == "n":
-                return loc.gen, self._plain_value(num, loc.offset)
+                return loc.gen, self._plain_value(num, loc.offset, allow_stream)
             return 0, self._compressed_value(num, loc.offset)
         except PdfSyntaxError as exc:
             raise damaged_error(self.name, f"object {num}: {exc.args[0]} at {exc.args[1:]}") from exc
 
-    def _plain_value(self, num: int, offset: int) -> bytes:
+    def _plain_value(self, num: int, offset: int, allow_stream: bool = False) -> bytes:
         raw = self._src.raw
         m = _OBJ_HEAD.match(raw, offset)
         if not m or int(m.group(1)) != num:
@@ -210,7 +213,7 @@ class SourcePdf:
         after = _AFTER_VALUE.match(raw, end)
         if not after:
             raise damaged_error(self.name, f"object {num} does not end with endobj")
-        if after.group(1) == b"stream":
+        if after.group(1) == b"stream" and not allow_stream:
             raise UnsupportedPdfError(
                 "该 PDF 的页面或表单对象结构异常（是一个流），无法签章。请重新导出 PDF 后再签章。",
                 "A page or form object of this PDF is a stream, which sealing cannot extend; "

@@ -305,7 +305,7 @@ def _value_of(base: SourcePdf, text: bytes, depth: int = 0) -> bytes:
             return text
         if not base.has(num):  # a dangling reference means null
             return b"null"
-        text = base.value(num)[1]
+        text = base.value(num, allow_stream=True)[1]
         depth += 1
     raise damaged_error(base.name, "reference loop")
 
