@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from app.cli.main import main as cli_main
-from app.gm.pki import CertificateAuthority
+from app.demo.pki import CertificateAuthority
 from app.gm.x509 import Certificate
 from app.pdfsign.verify import verify_pdf
 from app.trust import TrustStore, TrustStoreError, is_demo_root, trusted_roots
