@@ -24,7 +24,7 @@ from app.gm.cms.common import (
 from app.gm.errors import GMError
 from app.gm.names import Name
 from app.gm.sm3 import sm3
-from app.gm.x509 import EMPTY_ID, ID_NAMES, Certificate
+from app.gm.x509 import ID_NAMES, Certificate, sm2_id_that_verifies
 
 
 def _sha(name: str) -> Callable[[bytes], bytes]:
@@ -258,31 +258,24 @@ def verify_detached(
         if md is not None and expected is not None:
             digest_matches = hmac.compare_digest(md, expected)
         if public is not None:
-            for uid in (sm2.DEFAULT_ID, EMPTY_ID):
-                try:
-                    ok = sm2.verify_digest(public, sm2.compute_e(public, attrs_der, uid), signature)
-                except GMError:
-                    malformed = True
-                    break
-                if ok:
-                    sm2_id = ID_NAMES[uid]
-                    break
-    elif public is not None:
-        tries: list[tuple[str, bytes]] = []
-        if body is not None:
-            tries = [(ID_NAMES[uid], sm2.compute_e(public, body, uid)) for uid in (sm2.DEFAULT_ID, EMPTY_ID)]
-            tries.append(("none", sm3(body)))
-        elif message_digest is not None:
-            tries.append(("none", message_digest))
-        for name, e in tries:
             try:
-                ok = sm2.verify_digest(public, e, signature)
+                uid = sm2_id_that_verifies(public, signature, attrs_der)
             except GMError:
                 malformed = True
-                break
-            if ok:
-                sm2_id = name
-                break
+            else:
+                sm2_id = ID_NAMES[uid] if uid is not None else None
+    elif public is not None:
+        try:
+            if body is not None:
+                uid = sm2_id_that_verifies(public, signature, body)
+                if uid is not None:
+                    sm2_id = ID_NAMES[uid]
+                elif sm2.verify_digest(public, sm3(body), signature):
+                    sm2_id = "none"
+            elif message_digest is not None and sm2.verify_digest(public, message_digest, signature):
+                sm2_id = "none"
+        except GMError:
+            malformed = True
         if sm2_id is not None:
             digest_matches = True
 
