@@ -415,6 +415,19 @@ class Certificate:
         return frozenset(str(x) for x in eku.native) if eku is not None else frozenset()
 
     @property
+    def is_timestamping_cert(self) -> bool:
+        """RFC 3161 section 2.3: an extendedKeyUsage extension that is critical and
+        names id-kp-timeStamping. Only such a certificate may sign time-stamp tokens."""
+        try:
+            for ext in self._tbs["extensions"]:
+                if ext["extn_id"].native == "extended_key_usage":
+                    purposes = {str(x) for x in ext["extn_value"].parsed.native}
+                    return bool(ext["critical"].native) and "time_stamping" in purposes
+        except (ValueError, TypeError, KeyError) as exc:
+            raise _bad_cert("bad extendedKeyUsage") from exc
+        return False
+
+    @property
     def is_signing_cert(self) -> bool:
         """digitalSignature or nonRepudiation set (a cert without keyUsage counts as both kinds)."""
         if not self.has_key_usage:

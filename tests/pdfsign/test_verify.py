@@ -89,13 +89,28 @@ def test_empty_sm2_id_is_accepted_and_flagged(roots: list) -> None:
     assert {r.severity for r in sig.reasons} == {"info"}
 
 
-def test_form_filled_after_signing_is_allowed(roots: list, tmp_path: Path) -> None:
+def test_form_filled_after_an_approval_signature_is_modified(roots: list, tmp_path: Path) -> None:
+    """Deliberately stricter than pyHanko (which says FORM_FILLING): after an approval
+    signature a reader would see a value the signer never signed ("seal one price, show
+    another", and the Hide/Replace shadow attacks via form fields)."""
     path = tmp_path / "form.pdf"
     path.write_bytes(vf.sign_pdf(vf.make_pdf_with_text_field(), None, vf.SignOptions()))
     vf.fill_text_field(path, "1000000")
     (sig,) = verify_pdf(path, trust_roots=roots).signatures
-    assert sig.modification == "form_filled", sig.changes
+    assert sig.modification == "modified" and sig.status == "invalid"
+    assert [c["code"] for c in sig.changes] == ["form_changed"], sig.changes
+
+
+@pytest.mark.parametrize("p", [2, 3])
+def test_form_filled_after_a_certification_that_permits_it_is_allowed(roots: list, tmp_path: Path,
+                                                                       p: int) -> None:
+    path = tmp_path / "form.pdf"
+    path.write_bytes(vf.sign_pdf(vf.make_pdf_with_text_field(), None, vf.SignOptions(docmdp=p)))
+    vf.fill_text_field(path, "1000000")
+    (sig,) = verify_pdf(path, trust_roots=roots).signatures
+    assert sig.kind == "certification" and sig.modification == "form_filled", sig.changes
     assert sig.status == "valid", sig.reasons
+    assert "form fields filled in" in sig.modification_text("en")
 
 
 def test_report_json_has_stable_keys(two_sigs: bytes, roots: list) -> None:
