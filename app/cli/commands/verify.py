@@ -44,6 +44,9 @@ def register(subparsers: Any) -> None:
                         "trust only the --trust roots")
     p.add_argument("--crl", action="append", default=[], type=Path, metavar="CRL.pem",
                    help="证书吊销列表（可多次指定）/ certificate revocation list (repeatable)")
+    p.add_argument("--accept-sm2-without-z", action="store_true",
+                   help="兼容开关：接受对裸摘要（不含 Z 值）的非标准 SM2 签名，并在报告中警告 / compatibility "
+                        "switch: accept non-standard SM2 signatures over a bare digest without Z, with a warning")
     p.add_argument("--lang", choices=("zh", "en"), default=None,
                    help="输出语言，默认中文 / output language (default zh, or BIDSEAL_LANG)")
     p.set_defaults(func=cmd_verify)
@@ -102,7 +105,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
                              details={"path": str(args.file)})
     progress = None if args.json else ProgressPrinter("验证 / Verifying")
     try:
-        report = verify_pdf(args.file, trust_roots=roots, crls=crls, progress=progress)
+        report = verify_pdf(args.file, trust_roots=roots, crls=crls, progress=progress,
+                            accept_sm2_without_z=args.accept_sm2_without_z)
     except PdfStructureError as exc:
         if isinstance(exc, NotAPdfError) or not _has_signature_dictionary(args.file):
             raise

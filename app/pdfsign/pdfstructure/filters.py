@@ -30,12 +30,13 @@ def _names(value: Any) -> list[str]:
 
 #: Decoded bytes one stream may always produce.
 DECODE_FLOOR = 8 << 20
-#: Largest expansion (decoded / encoded size) accepted beyond the floor.
-MAX_RATIO = 1000
+#: Largest expansion (decoded / encoded size) accepted beyond the floor. Zlib's own
+#: ceiling is about 1030:1 (all zeros); real xref and object streams stay below 50:1.
+MAX_RATIO = 100
 #: Hard cap for one decoded stream.
-MAX_DECODED = 256 << 20
+MAX_DECODED = 64 << 20
 #: Hard cap for all streams decoded from one file.
-MAX_DECODED_PER_FILE = 1 << 30
+MAX_DECODED_PER_FILE = 256 << 20
 
 
 def decode_limit(encoded_size: int) -> int:

@@ -26,6 +26,8 @@ class _Context:
     hasher: _Hasher
     #: the compatibility switch for SM2 signatures over a bare digest without Z
     accept_sm2_without_z: bool = False
+    #: the final revision cannot be read; signatures were found in earlier ones
+    final_unreadable: bool = False
     diffs: dict[DiffKey, ChangeReport] = field(default_factory=dict)
     #: signature index -> the key of the analysis its report was built from
     diff_of: dict[int, DiffKey] = field(default_factory=dict)

@@ -108,7 +108,15 @@ def _verify_pdf(
             if b"/ByteRange" in tail:
                 extra += ", contains an unreadable signature"
             report.reasons.append(_reason("FILE_INCOMPLETE", extra, offset=s.trailing_garbage))
-        found = find_signatures(s)
+        final_unreadable = False
+        try:
+            found = find_signatures(s)
+        except PdfStructureError as exc:
+            # The document as a reader opens it cannot be read (a damaged or hostile
+            # update, a decompression bomb): every signature is judged from its own
+            # revision, and none can be valid, since what follows it is unknown.
+            found, final_unreadable = [], True
+            report.reasons.append(_reason("FINAL_REVISION_UNREADABLE", exc.en))
         known = {fs.sig_num for fs in found}
         for rev in reversed(s.revisions[:-1]):
             try:
@@ -133,7 +141,7 @@ def _verify_pdf(
                 pass
         found.sort(key=lambda f: sig_offsets[f.sig_num])
         ctx = _Context(s, trust_roots, crls, at, _Hasher(src, total, progress, cancel, known_digests),
-                       accept_sm2_without_z=accept_sm2_without_z)
+                       accept_sm2_without_z=accept_sm2_without_z, final_unreadable=final_unreadable)
         for i, fs in enumerate(found, start=1):
             report.signatures.append(_verify_signature(ctx, fs, i))
         _check_added_widgets(ctx, report.signatures)

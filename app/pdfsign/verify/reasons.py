@@ -17,6 +17,9 @@ REASONS: dict[str, tuple[Severity, str, str]] = {
     "NO_SIGNATURES": (_I, "此文件没有任何签名。", "This file has no signatures."),
     "FILE_INCOMPLETE": (_I, "文件末尾有多余或不完整的数据（文件被截断或被追加了内容）。",
                         "The file ends with stray or incomplete data (truncated, or bytes appended)."),
+    "FINAL_REVISION_UNREADABLE": (_I, "文档的最终版本无法读取（结构损坏、不受支持或是“解压炸弹”），签名后的内容无法确认。",
+                                  "The document's final revision cannot be read (damaged, unsupported or a "
+                                  "decompression bomb); what follows the signatures cannot be checked."),
     "SIG_DICT_MISSING": (_I, "签名字典不存在或无法读取。", "The signature dictionary is missing or unreadable."),
     "SIG_DICT_COMPRESSED": (_I, "签名字典位于压缩对象流中，无法确认签名范围。",
                             "The signature dictionary is inside a compressed object stream; its byte range cannot be checked."),

@@ -96,7 +96,7 @@ def _verify_signature(ctx: _Context, fs: FoundSignature, index: int) -> Signatur
                           widget_count=len(fs.widget_nums), revision_count=len(s.revisions),
                           object_number=fs.sig_num)
     view = fs.found_in
-    if fs.removed:
+    if fs.removed and not ctx.final_unreadable:
         rep.add(_reason("SIGNATURE_REMOVED"))
     loc = s.locate(fs.sig_num, view)
     if loc is None or loc.kind == "f":
