@@ -194,18 +194,23 @@ class Discovery:
                     out.append(DriverFailure(lib.path, dev.name, _function_of(prob), prob))
         return out
 
-    def failure_error(self) -> KeyDiscoveryFailed:
-        """The error for "no key could be read because a driver failed"."""
+    def failure_error(self, found: Sequence[Identity] = ()) -> KeyDiscoveryFailed:
+        """The error for "no key could be read because a driver failed"; ``found`` lists the
+        keys that were read all the same (the bidder may name one of them with --key)."""
         failures = self.failures
         zh = "；".join(f.where()[0] for f in failures)
         en = "; ".join(f.where()[1] for f in failures)
+        hint_zh = hint_en = ""
+        if found:
+            hint_zh = f"已识别的 UKey：{_listing(found, 'any')}；如确认使用其中一把，请用 --key 指定。"
+            hint_en = f" Keys read: {_listing(found, 'any')}; to use one of them, name it with --key."
         return KeyDiscoveryFailed(
             f"查找 UKey 时驱动出错，无法确认是否已插入 UKey（不是“未插入 UKey”）：{zh}。"
-            "请重新插拔 UKey 后重试；如仍出错，请重新安装 CA 提供的驱动或联系 CA。",
+            f"请重新插拔 UKey 后重试；如仍出错，请重新安装 CA 提供的驱动或联系 CA。{hint_zh}",
             f"The UKey driver failed while looking for keys, so it is unknown whether a key is "
             f"inserted (this is not 'no key inserted'): {en}. Re-insert the key and retry; if it "
-            "persists, reinstall the driver from your CA or contact the CA.",
-            failures=[f.to_dict() for f in failures],
+            f"persists, reinstall the driver from your CA or contact the CA.{hint_en}",
+            failures=[f.to_dict() for f in failures], found=[describe(i) for i in found],
         )
 
 
@@ -306,10 +311,16 @@ def candidates(disc: Discovery, flt: KeyFilter, need: Need = "any") -> list[Iden
 def select_identity(disc: Discovery, flt: KeyFilter, need: Need = "any", *,
                     choose: Chooser | None = None) -> Identity:
     """The one identity to use: the only candidate, the one ``choose`` picks among several,
-    or an error (:class:`KeyDiscoveryFailed`, :class:`TokenNotFound`, :class:`KeyAmbiguous`)."""
+    or an error (:class:`KeyDiscoveryFailed`, :class:`TokenNotFound`, :class:`KeyAmbiguous`).
+
+    After a driver failure nothing is chosen without an explicit selection: the key
+    behind the failing driver may be the one the bidder means."""
     found = candidates(disc, flt, need)
     if not found:
         raise _nothing_found(disc, flt, need)
+    if disc.failures and flt.empty:
+        # the key behind the failing driver may be the one meant: never guess around it
+        raise disc.failure_error(found)
     if len(found) == 1:
         return found[0]
     if choose is not None:
