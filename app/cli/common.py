@@ -26,6 +26,7 @@ from typing import Any, NoReturn, TextIO
 
 from app.errors import BidSealError
 from app.progress import Stage
+from app.sensitive import wipe as wipe  # re-exported: the commands import it from here
 
 EXIT_OK = 0
 EXIT_NEGATIVE = 1
@@ -224,11 +225,6 @@ def read_pin(from_stdin: bool, prompt: str = "请输入 UKey 口令 / UKey PIN: 
         raise PinInputError(f"口令过长（超过 {MAX_PIN_BYTES} 字节），未使用。",
                             f"The PIN is too long (over {MAX_PIN_BYTES} bytes); it was not used.")
     return buf
-
-
-def wipe(buf: bytearray) -> None:
-    for i in range(len(buf)):
-        buf[i] = 0
 
 
 def ask_yes_no(question: str) -> bool:

@@ -114,7 +114,7 @@ def _commands(tmp_path: Path, bid: Path, envelope: Path) -> dict[str, list[str |
 @pytest.mark.parametrize("fault", sorted(FAULTS))
 def test_driver_failure_is_reported_by_every_command(keys: Keys, tmp_path: Path, bid: Path, fault: str) -> None:
     spec, function, code = FAULTS[fault]
-    from app.gm.pki import demo_pki
+    from app.demo.pki import demo_pki
 
     (tmp_path / "x.pem").write_bytes(demo_pki(unit_name="他人公司").enc_cert.pem)
     envelope = tmp_path / "bid.bse"

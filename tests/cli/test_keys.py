@@ -72,7 +72,7 @@ def test_decrypt_uses_the_key_the_envelope_names(keys: Keys, tmp_path: Path, bid
 
 
 def test_decrypt_without_a_recipient_key_stops_before_the_pin(keys: Keys, tmp_path: Path, bid: Path) -> None:
-    from app.gm.pki import demo_pki
+    from app.demo.pki import demo_pki
 
     other = demo_pki(unit_name="营口其他公司", root_name="Other CA")
     (tmp_path / "other.pem").write_bytes(other.enc_cert.pem)
@@ -112,7 +112,7 @@ def test_sign_asks_which_key_and_names_the_signer(keys: Keys, tmp_path: Path, bi
 
 
 def test_encrypt_to_key_and_file(keys: Keys, tmp_path: Path, bid: Path) -> None:
-    from app.gm.pki import demo_pki
+    from app.demo.pki import demo_pki
 
     centre = demo_pki().emergency_cert
     (tmp_path / "centre.pem").write_bytes(centre.pem)
