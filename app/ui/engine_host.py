@@ -71,6 +71,8 @@ class EngineHost:
         self.calls: queue.Queue[dict[str, Any] | None] = queue.Queue()
         self.replies: queue.Queue[dict[str, Any] | None] = queue.Queue()
         self.current: OpContext | None = None
+        self._state = threading.Lock()
+        self._cancelled: set[int] = set()
 
     def send(self, message: dict[str, Any]) -> None:
         with self._send_lock:
@@ -84,9 +86,12 @@ class EngineHost:
                 if kind == "call":
                     self.calls.put(msg)
                 elif kind == "cancel":
-                    cur = self.current
-                    if cur is not None and cur.id == msg.get("id"):
-                        cur.cancel.cancel()
+                    with self._state:
+                        cur = self.current
+                        if cur is not None and cur.id == msg.get("id"):
+                            cur.cancel.cancel()
+                        else:  # not started yet: cancelled as soon as it starts
+                            self._cancelled.add(int(msg.get("id", -1)))
                 elif kind == "reply":
                     self.replies.put(msg)
                 elif kind == "quit":
@@ -109,7 +114,11 @@ class EngineHost:
             if msg is None:
                 return
             ctx = OpContext(self, int(msg["id"]))
-            self.current = ctx
+            with self._state:
+                self.current = ctx
+                if ctx.id in self._cancelled:
+                    self._cancelled.discard(ctx.id)
+                    ctx.cancel.cancel()
             try:
                 fn = engine_ops.OPS[msg["op"]]
                 result = fn(ctx, **msg.get("kw", {}))
@@ -117,7 +126,8 @@ class EngineHost:
             except BaseException as exc:  # noqa: BLE001 - everything goes back to the window
                 reply = {"t": "done", "id": ctx.id, "err": error_to_wire(exc)}
             finally:
-                self.current = None
+                with self._state:
+                    self.current = None
             try:
                 self.send(reply)
             except (OSError, ValueError):

@@ -743,6 +743,7 @@ class MainWindow(QMainWindow):
 
     def _preview(self, dialog: PreviewDialog, spec: dict[str, Any], choice: SealChoice) -> None:
         path = self.doc.path if self.doc else None
+        self._clear_preview()
         if path is None:
             return
 

@@ -21,6 +21,7 @@ import sys
 import traceback
 from typing import Any, BinaryIO
 
+from app.cancel import OperationCancelled
 from app.errors import BidSealError
 
 #: Refuse frames larger than this (a rendered page at 400 % is ~40 MB).
@@ -125,6 +126,10 @@ def _error_class(path: str, import_missing: bool) -> type[BidSealError] | None:
     return obj if isinstance(obj, type) and issubclass(obj, BidSealError) else None
 
 
+#: Stand-ins when the real class is not imported here (a cancellation stays a cancellation).
+_BY_CODE: dict[str, type[BidSealError]] = {"ERR_CANCELLED": OperationCancelled}
+
+
 def error_from_wire(data: dict[str, Any], *, import_missing: bool = False) -> BidSealError:
     """The error described by :func:`error_to_wire`.
 
@@ -134,7 +139,7 @@ def error_from_wire(data: dict[str, Any], *, import_missing: bool = False) -> Bi
     code, sentences and details (the UI decides on ``code``)."""
     if data.get("cls") is None:
         return UnexpectedError(str(data.get("trace", "")), str(data.get("summary", "")))
-    cls = _error_class(str(data["cls"]), import_missing) or BidSealError
+    cls = _error_class(str(data["cls"]), import_missing) or _BY_CODE.get(str(data.get("code")), BidSealError)
     exc = cls.__new__(cls)
     BidSealError.__init__(exc, str(data.get("zh", "")), str(data.get("en", "")), code=str(data.get("code")),
                           details=dict(data.get("details") or {}))

@@ -114,7 +114,7 @@ def open_doc(qtbot: Any, window: Any, path: Path | str, timeout: int = 30000) ->
     """Open ``path`` and wait until it is shown and its signatures are checked."""
     window.open_file(path)
     qtbot.waitUntil(lambda: window.doc is not None and Path(window.doc.path) == Path(path)
-                    and window.verification is not None, timeout=timeout)
+                    and window.sig_panel.state in ("done", "error"), timeout=timeout)
 
 
 def page_point_global(window: Any, page: int, x: float, y: float) -> QPoint:
