@@ -60,9 +60,8 @@ class InstanceServer(QObject):
         self._buffers: dict[QLocalSocket, bytearray] = {}
 
     def listen(self) -> bool:
-        if self.server.listen(self.name):
-            return True
-        # A socket file left by a crashed window: nobody answers on it, so replace it.
+        """Serve unless another window already answers on the name (a socket file left by a
+        crashed window, which nobody answers, is replaced)."""
         probe = QLocalSocket()
         probe.connectToServer(self.name)
         if probe.waitForConnected(300):

@@ -29,13 +29,14 @@ from app.ui.widgets.palette import SealPalette
 
 def _cert_html(cert: CertView | None, title: tuple[str, str]) -> str:
     head = f"<b>{html.escape(pick(title))}</b>"
+    c = tr("：", ": ")
     if cert is None:
-        return head + "：" + html.escape(tr("无", "none"))
+        return head + c + html.escape(tr("无", "none"))
     return (
         f"{head}<br>"
-        f"&nbsp;&nbsp;{html.escape(tr('序列号', 'Serial'))}：{html.escape(cert.serial)}<br>"
-        f"&nbsp;&nbsp;{html.escape(tr('颁发者', 'Issuer'))}：{html.escape(cert.issuer)}<br>"
-        f"&nbsp;&nbsp;{html.escape(tr('有效期', 'Valid'))}：{cert.not_before:%Y-%m-%d} — {cert.not_after:%Y-%m-%d}<br>"
+        f"&nbsp;&nbsp;{html.escape(tr('序列号', 'Serial'))}{c}{html.escape(cert.serial)}<br>"
+        f"&nbsp;&nbsp;{html.escape(tr('颁发者', 'Issuer'))}{c}{html.escape(cert.issuer)}<br>"
+        f"&nbsp;&nbsp;{html.escape(tr('有效期', 'Valid'))}{c}{cert.not_before:%Y-%m-%d} — {cert.not_after:%Y-%m-%d}<br>"
         f'&nbsp;&nbsp;<span style="color:{cert.colour};font-weight:600">{html.escape(pick(cert.expiry_text))}</span>'
     )
 
@@ -223,11 +224,12 @@ class KeyPanel(QWidget):
             self.details.setVisible(False)
             self.pin_label.setVisible(False)
             return
+        c = tr("：", ": ")
         rows = [
-            f"<b>{html.escape(tr('单位', 'Unit'))}</b>：{html.escape(v.unit_name or '-')}",
-            f"<b>{html.escape(tr('统一社会信用代码', 'Unified social credit code'))}</b>："
+            f"<b>{html.escape(tr('单位', 'Unit'))}</b>{c}{html.escape(v.unit_name or '-')}",
+            f"<b>{html.escape(tr('统一社会信用代码', 'Unified social credit code'))}</b>{c}"
             f"{html.escape(v.unit_code or '-')}",
-            f"<b>{html.escape(tr('法定代表人', 'Legal representative'))}</b>：{html.escape(v.legal_name or '-')}",
+            f"<b>{html.escape(tr('法定代表人', 'Legal representative'))}</b>{c}{html.escape(v.legal_name or '-')}",
             _cert_html(v.sign, ("签名证书", "Signing certificate")),
             _cert_html(v.enc, ("加密证书", "Encryption certificate")),
         ]

@@ -106,6 +106,7 @@ class SearchBar(QWidget):
         def clear() -> None:
             if self.running is handle:
                 self.running = None
+                self._show_count()
 
         handle.signals.done.connect(clear)
         self._show_count()
