@@ -258,6 +258,8 @@ class Guard:
         return origin
 
     async def _admit(self, scope: Scope, receive: Receive, send: Send, origin: str) -> Caller | None:
+        if sum(len(k) + len(v) + 4 for k, v in scope.get("headers", [])) > limits.MAX_HEADER_BYTES:
+            raise HelperError("ERR_PAYLOAD_TOO_LARGE", reason="headers larger than 8 KiB")
         if self.policy.paused:
             raise HelperError("ERR_HELPER_PAUSED")
         path: str = scope["path"]
@@ -364,14 +366,24 @@ class Guard:
                 message = {**message, "headers": list(message.get("headers", [])) + cors}
             await send(message)
 
-        async def nothing_more() -> dict[str, Any]:
-            return {"type": "http.request", "body": b"", "more_body": False}
+        gone = asyncio.Event()
+        body_given = False
+
+        async def app_receive() -> dict[str, Any]:
+            # the body was consumed by the guard: the app sees it ended, then only a disconnect
+            nonlocal body_given
+            if not body_given:
+                body_given = True
+                return {"type": "http.request", "body": b"", "more_body": False}
+            await gone.wait()
+            return {"type": "http.disconnect"}
 
         async def until_disconnect() -> None:
             while (await receive())["type"] != "http.disconnect":
                 pass
+            gone.set()
 
-        work = asyncio.ensure_future(self.app(scope, nothing_more, send_with_cors))
+        work = asyncio.ensure_future(self.app(scope, app_receive, send_with_cors))
         watch = asyncio.ensure_future(until_disconnect())
         try:
             done, _ = await asyncio.wait({work, watch}, return_when=asyncio.FIRST_COMPLETED)
