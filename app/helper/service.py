@@ -33,6 +33,7 @@ from app.helper.origins import display
 from app.helper.pins import PinPrompt, PinSource
 from app.helper.review import SignReview
 from app.helper.state import CancelThrottle, OperationSlot, RecentRequests
+from app.sensitive import wipe
 
 T = TypeVar("T")
 
@@ -70,8 +71,11 @@ def choice(identity: KeyIdentity, cert_kind: str) -> CertificateChoice:
 
 
 async def with_user_timeout(services: HelperServices, awaitable: Awaitable[T]) -> T:
+    """``awaitable`` within the user timeout (``asyncio.timeout``: no extra task, so an
+    answer that is already there costs no trip through the event loop)."""
     try:
-        return await asyncio.wait_for(awaitable, services.user_timeout)
+        async with asyncio.timeout(services.user_timeout):
+            return await awaitable
     except TimeoutError as exc:
         raise HelperError("ERR_USER_TIMEOUT") from exc
 
@@ -170,7 +174,7 @@ async def _with_pin(services: HelperServices, state: KeyOperation, work: Callabl
             raise from_exception(exc) from exc
         finally:
             if pin is not None:
-                pin[:] = bytes(len(pin))
+                wipe(pin)
 
 
 def finish(services: HelperServices, caller: Caller, result: str, serial: str | None = None) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from app.gm.pki import DemoPKI, demo_pki
+from app.demo.pki import DemoPKI, demo_pki
 from app.helper.audit import AuditLog
 from app.helper.config import HelperConfig, HubConfig
 from app.helper.consent import ScriptedConsent

@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from app.gm.pki import DemoPKI
+from app.demo.pki import DemoPKI
 from app.helper import protocol as helper_protocol
 from app.helper.consent import ConsentRequest, Decision, ScriptedConsent
 from app.helper.keys import KeyIdentity, SoftwareKeys

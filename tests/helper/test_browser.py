@@ -24,10 +24,10 @@ import pytest
 from playwright.sync_api import sync_playwright
 
 from app.authtoken import MemoryNonceStore, TokenVerifier
+from app.demo.pki import demo_pki
 from app.envelope import encrypt_file
 from app.envelope.rewrap import decrypt_rewrapped, read_head
 from app.gm import cms
-from app.gm.pki import demo_pki
 from app.helper.config import HubConfig
 from app.helper.keys import TokenKeys
 from app.token.softkey import init_softkey

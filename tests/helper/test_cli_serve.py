@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 
 from app.authtoken import MemoryNonceStore, TokenVerifier
-from app.gm.pki import demo_pki
+from app.demo.pki import demo_pki
 from app.helper.hublist import HubListError, sign_hub_list, verify_hub_list
 from app.token.softkey import init_softkey
 from tests.helper.conftest import HUB

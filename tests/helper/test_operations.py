@@ -11,10 +11,10 @@ import pymupdf
 import pytest
 
 from app.authtoken import MemoryNonceStore, TokenVerifier
+from app.demo.pki import DemoPKI
 from app.envelope import encrypt_file
 from app.envelope.rewrap import decrypt_rewrapped, read_head
 from app.gm import cms
-from app.gm.pki import DemoPKI
 from app.helper.consent import Decision, ScriptedConsent
 from app.helper.keys import SoftwareKeys
 from app.helper.review import ScriptedReview
