@@ -21,7 +21,7 @@ ALLOWED = {
     "pdfsign": {"gm", "token"},
     "envelope": {"gm", "token"},
     "helper": {"gm", "token", "pdfsign", "envelope"},
-    "hub": {"gm", "token", "pdfsign", "envelope"},
+    "hub": {"gm", "token", "pdfsign", "envelope", "authtoken"},
     "cli": {"gm", "token", "pdfsign", "envelope", "helper", "hub", "ui"},  # bare `bidseal` opens the GUI
     "ui": {"gm", "token", "pdfsign", "envelope", "helper", "hub", "cli"},
 }
