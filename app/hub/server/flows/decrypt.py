@@ -59,9 +59,9 @@ def start_decrypt(hub: Hub, req: Checked) -> dict[str, Any]:
 
 def head(hub: Hub, page_id: str) -> dict[str, Any]:
     """What the page gives the helper: the envelope head, and what the page shows."""
+    task = hub.open_task(page_id, "decrypt")
     from app.envelope.rewrap import read_head
 
-    task = hub.open_task(page_id, "decrypt")
     return {"head": base64.b64encode(read_head(hub.task_file(task, "bse"))).decode("ascii"),
             "taskId": task["task_id"], "info": task["meta"],
             "hubCertificate": base64.b64encode(hub.cfg.hub_enc_cert.der).decode("ascii")}
@@ -69,9 +69,9 @@ def head(hub: Hub, page_id: str) -> dict[str, Any]:
 
 def complete(hub: Hub, page_id: str, rewrapped_b64: str) -> dict[str, Any]:
     """Decrypt with the re-wrapped file key and deliver interface 7."""
+    task = hub.open_task(page_id, "decrypt")
     from app.envelope.rewrap import decrypt_rewrapped
 
-    task = hub.open_task(page_id, "decrypt")
     try:
         rewrapped = base64.b64decode(rewrapped_b64, validate=True)
     except (binascii.Error, ValueError) as exc:

@@ -57,9 +57,9 @@ def _verifier(hub: Hub) -> Any:
 
 def challenge(hub: Hub, page_id: str) -> dict[str, Any]:
     """A fresh nonce for the page (replaces an unused earlier one)."""
+    task = hub.open_task(page_id, "login")
     from app.authtoken import new_nonce
 
-    task = hub.open_task(page_id, "login")
     nonce = new_nonce()
     hub.db.set_task(page_id, challenge=nonce, challenge_at=time.time(), state=dbm.OPENED)
     return {"nonce": nonce, "origin": hub.cfg.public_url.rstrip("/"), "taskId": task["task_id"]}
@@ -67,9 +67,9 @@ def challenge(hub: Hub, page_id: str) -> dict[str, Any]:
 
 def complete(hub: Hub, page_id: str, token: Mapping[str, Any] | str) -> dict[str, Any]:
     """Verify the login token, match it with interface-1 data, deliver interface 4."""
+    task = hub.open_task(page_id, "login")
     from app.authtoken import AuthTokenError
 
-    task = hub.open_task(page_id, "login")
     nonce = task["challenge"]
     if not nonce:
         raise HubError(HubCode.CONFLICT, "ERR_HUB_NO_CHALLENGE", "登录随机数未发放或已使用：请刷新页面重试。",
