@@ -22,6 +22,7 @@ algorithm, the timestamp, the nonce and every other field of the request.
 from __future__ import annotations
 
 import base64
+import binascii
 import hmac
 import re
 import secrets
@@ -114,7 +115,12 @@ class SignToken:
         if not _TS_RE.match(ts) or not _NONCE_RE.match(nonce) or not _SIG_RE.match(sig):
             raise _bad_sign("ERR_HUB_SIGN_FORMAT", "签名参数 sign 的时间戳、随机数或签名值格式错误。",
                             "The sign parameter's timestamp, nonce or signature value is malformed.")
-        return cls(alg, ts, nonce, _unb64(sig))
+        try:
+            raw = _unb64(sig)
+        except (binascii.Error, ValueError) as exc:
+            raise _bad_sign("ERR_HUB_SIGN_FORMAT", "签名参数 sign 的签名值不是有效的 base64url。",
+                            "The sign parameter's signature value is not valid base64url.") from exc
+        return cls(alg, ts, nonce, raw)
 
     def check_time(self, now: float | None = None, window: int = WINDOW_SECONDS) -> None:
         now = time.time() if now is None else now
