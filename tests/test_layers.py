@@ -12,18 +12,20 @@ from pathlib import Path
 
 APP = Path(__file__).resolve().parents[1] / "app"
 
-LAYER_ORDER = ["gm", "token", "pdfsign", "envelope", "helper", "hub", "cli", "ui"]
+LAYER_ORDER = ["gm", "demo", "authtoken", "token", "pdfsign", "envelope", "helper", "hub", "cli", "ui"]
 # What each package may import from app.* (besides itself and the shared base modules
-# app.errors, app.cancel, app.atomic, app.progress, app.paths and app.__init__).
+# app.errors, app.cancel, app.atomic, app.progress, app.paths, app.sensitive and app.__init__).
 ALLOWED = {
     "gm": set(),
-    "token": {"gm"},
+    "demo": {"gm"},  # the demo CA (app/demo/pki.py): above the pure algorithms, below everything else
+    "authtoken": {"gm"},  # login tokens: the helper makes them, any hub verifies them
+    "token": {"gm", "demo"},  # softkey provisioning issues the virtual key's certificates from the demo CA
     "pdfsign": {"gm", "token"},
     "envelope": {"gm", "token"},
-    "helper": {"gm", "token", "pdfsign", "envelope"},
-    "hub": {"gm", "token", "pdfsign", "envelope", "authtoken"},
-    "cli": {"gm", "token", "pdfsign", "envelope", "helper", "hub", "ui"},  # bare `bidseal` opens the GUI
-    "ui": {"gm", "token", "pdfsign", "envelope", "helper", "hub", "cli"},
+    "helper": {"gm", "authtoken", "token", "pdfsign", "envelope"},
+    "hub": {"gm", "demo", "authtoken", "token", "pdfsign", "envelope"},
+    "cli": {"gm", "demo", "authtoken", "token", "pdfsign", "envelope", "helper", "hub", "ui"},  # bare `bidseal` opens the GUI
+    "ui": {"gm", "demo", "authtoken", "token", "pdfsign", "envelope", "helper", "hub", "cli"},
 }
 
 
@@ -53,7 +55,7 @@ def test_imports_point_downwards() -> None:
         for f in _package_files(pkg):
             for name in _imports(f):
                 parts = name.split(".")
-                if parts[0] != "app" or len(parts) < 2 or parts[1] in {pkg, "errors", "cancel", "atomic", "progress", "paths", "__init__"}:
+                if parts[0] != "app" or len(parts) < 2 or parts[1] in {pkg, "errors", "cancel", "atomic", "progress", "paths", "sensitive", "__init__"}:
                     continue
                 if parts[1] not in allowed:
                     problems.append(f"{f.relative_to(APP)} imports {name}")

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import requests
 
-from app.gm.pki import DemoPKI, demo_pki
+from app.demo.pki import DemoPKI, demo_pki
 from app.hub import signing
 from app.hub.interfaces import interface
 from app.hub.payload import build_cert_payload

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from app.gm.pki import DEMO_LEGAL_ID
+from app.demo.pki import DEMO_LEGAL_ID
 from app.hub import signing
 from app.hub.interfaces import interface
 from app.hub.server import db as dbm
@@ -214,7 +214,7 @@ def test_unknown_caller_and_foreign_orgcode(live: Live) -> None:
 
 
 def test_sync_data_checks(live: Live, hub_pki) -> None:
-    from app.gm.pki import demo_pki
+    from app.demo.pki import demo_pki
 
     stranger = demo_pki(unit_name="外省某公司", root_name="Unknown CA")
     before = _snapshot(live)

@@ -22,7 +22,7 @@ from starlette.applications import Starlette
 
 from app import paths
 from app.atomic import write_atomic
-from app.gm.pki import Subject
+from app.demo.pki import Subject
 from app.gm.sm2 import PrivateKey
 from app.gm.x509 import Certificate
 from app.hub.server.ca_service import CaService
