@@ -12,8 +12,8 @@ import sys
 from typing import Any
 
 from app.hub.interfaces import EXTENSIONS, INTERFACES, Caller, Interface
-from app.hub.signing import MAX_SIGN_LENGTH
 from app.hub.server.checks import DEFAULT_LIMIT, FIELD_LIMITS
+from app.hub.signing import MAX_SIGN_LENGTH
 
 SIGN_PATTERN = r"^v1\.(HMAC-SM3|SM2|SM2-CERT)\.(0|[1-9][0-9]{0,11})\.[A-Za-z0-9_-]{16,64}\.[A-Za-z0-9_-]{1,200}$"
 RESPONSE_CODES = {

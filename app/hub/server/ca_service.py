@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -40,6 +41,18 @@ def encrypt_bytes(data: bytes, recipients: list[Certificate], *, name: str = "da
         return dst.read_bytes()
 
 
+def _file_name(fields: dict[str, str]) -> str:
+    """The plaintext's name for the envelope: ``standBy`` may carry ``{"fileName": ...}``."""
+    try:
+        extra = json.loads(fields.get("standBy") or "{}")
+        name = extra.get("fileName") if isinstance(extra, dict) else None
+    except ValueError:
+        name = None
+    if isinstance(name, str) and name.strip() and "/" not in name and "\\" not in name and len(name) <= 120:
+        return name.strip()
+    return f"{fields['taskId'][:60]}.bin"
+
+
 class CaService:
     def __init__(self, secret: str, lookup: CertificateLookup, limits: Limits | None = None) -> None:
         self.secret = secret
@@ -63,7 +76,7 @@ class CaService:
         except (binascii.Error, ValueError) as exc:
             raise bad_request("decData", "decData 应为明文的 base64。", "decData must be base64 of the plaintext.") from exc
         try:
-            env = encrypt_bytes(data, [cert], name=f"{f['taskId'][:60]}.bin", unit_code=unit_code)
+            env = encrypt_bytes(data, [cert], name=_file_name(f), unit_code=unit_code)
         except EnvelopeError as exc:
             raise HubError(HubCode.INVALID_DATA, exc.code, exc.zh, exc.en, field="encCertSn") from exc
         return {"code": 200, "msg": "成功 / OK", "encdata": base64.b64encode(env).decode("ascii"), "taskId": f["taskId"]}

@@ -75,7 +75,7 @@ class Hub:
             raise HubError(HubCode.CONFLICT, "ERR_HUB_TASK_STATE",
                            "该任务已完成，不能重复操作。" if done else "该任务已失败或已结束：请重新发起。",
                            "This task is already complete." if done else "This task failed or ended: start again.",
-                           field="taskId", state=task["state"])
+                           field="taskId", task_state=task["state"])
         task["meta"] = json.loads(task["meta"] or "{}")
         return task
 

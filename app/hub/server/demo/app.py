@@ -121,7 +121,8 @@ class DemoTradingSystem:
         if mode == "platform":  # plaintext -> hub -> CA service (interface 5) -> envelope
             fields = self._base(self.new_task("encrypt", str(bid_id))) | {
                 "idNumber": bidder[0]["id_number"], "unitCode": unit_code,
-                "decData": base64.b64encode(body).decode("ascii")}
+                "decData": base64.b64encode(body).decode("ascii"),
+                "standBy": json.dumps({"fileName": name}, ensure_ascii=False)}
             envelope = base64.b64decode(self.call("encryptFor", fields)["encdata"])
             path.write_bytes(envelope)
             sm3 = SM3(body).hexdigest()

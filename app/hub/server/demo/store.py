@@ -85,10 +85,11 @@ class DemoStore:
         with self.engine.begin() as c:
             return [dict(r) for r in c.execute(q).mappings()]
 
-    def insert(self, table: Table, **values: Any) -> int:
+    def insert(self, table: Table, **values: Any) -> Any:
+        """Insert a row; returns its primary key."""
         with self.engine.begin() as c:
             res = c.execute(insert(table).values(**values))
-            return int(res.inserted_primary_key[0]) if res.inserted_primary_key else 0
+            return res.inserted_primary_key[0] if res.inserted_primary_key else None
 
     def update(self, table: Table, where: Any, **values: Any) -> int:
         with self.engine.begin() as c:

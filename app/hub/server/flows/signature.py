@@ -73,7 +73,7 @@ def check_signed(hub: Hub, original: bytes, signed: bytes) -> dict[str, Any]:
     if not report.all_valid or not new:
         raise HubError(HubCode.INVALID_DATA, "ERR_HUB_SIGNED_INVALID", "签章后的文件验证未通过，未提交给交易系统。",
                        "The signed file did not verify; it was not delivered to the trading system.",
-                       status=report.status.value)
+                       verdict=report.status.value)
     sig = new[-1]
     users = [u for u in hub.db.user_by_sign_sn(sig.certificate_serial or "") if u["status"] == "active"]
     if not users:
