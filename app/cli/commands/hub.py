@@ -108,7 +108,8 @@ def _sync(args: argparse.Namespace, pa_type: str | None) -> int:
     prepared = sync.prepare(client, args.ca_unit_id, identity.sign_certificate, identity.enc_certificate,
                             identity.seals, pa_type=pa_type, auth=args.auth,
                             overrides=Overrides(legal_name=args.legal_name, legal_id=args.legal_id,
-                                                seal_kind=args.seal))
+                                                seal_kind=args.seal),
+                            probe=(lambda _client: None) if args.dry_run else None)
     if args.dry_run:
         print_json(prepared.summary())
         return EXIT_OK
