@@ -103,7 +103,7 @@ def test_platform_encryption_and_bid_opening_through_the_rewrap(registered: Live
     bid = demo.upload_bid(plaintext, live.pki.subject.unit_code or "", "报价.bin", "platform")
     opened = demo.open_bid(bid["bidId"])
     page = requests.get(opened["url"], timeout=10)
-    assert page.status_code == 200 and "报价.bin" in page.text
+    assert page.status_code == 200 and "报价.bin" in page.text and "LNGGZY-2026-0001" in page.text
     head = _page_api(live, opened["url"], "decrypt", "head", method="GET").json()
     hub_cert = live.plat.hub.cfg.hub_enc_cert
     assert base64.b64decode(head["hubCertificate"]) == hub_cert.der

@@ -41,16 +41,19 @@ def encrypt_bytes(data: bytes, recipients: list[Certificate], *, name: str = "da
         return dst.read_bytes()
 
 
-def _file_name(fields: dict[str, str]) -> str:
-    """The plaintext's name for the envelope: ``standBy`` may carry ``{"fileName": ...}``."""
+def _stand_by(fields: dict[str, str]) -> tuple[str, str | None]:
+    """(file name, project ID) for the envelope: ``standBy`` may carry
+    ``{"fileName": ..., "projectId": ...}`` (the project the bid belongs to, which the
+    helper checks against the hub's allowed projects at opening)."""
     try:
         extra = json.loads(fields.get("standBy") or "{}")
-        name = extra.get("fileName") if isinstance(extra, dict) else None
     except ValueError:
-        name = None
-    if isinstance(name, str) and name.strip() and "/" not in name and "\\" not in name and len(name) <= 120:
-        return name.strip()
-    return f"{fields['taskId'][:60]}.bin"
+        extra = None
+    extra = extra if isinstance(extra, dict) else {}
+    name, project = extra.get("fileName"), extra.get("projectId")
+    ok_name = isinstance(name, str) and name.strip() and "/" not in name and "\\" not in name and len(name) <= 120
+    ok_project = isinstance(project, str) and 0 < len(project.strip()) <= 64
+    return (name.strip() if ok_name else f"{fields['taskId'][:60]}.bin"), (project.strip() if ok_project else None)
 
 
 class CaService:
@@ -76,7 +79,8 @@ class CaService:
         except (binascii.Error, ValueError) as exc:
             raise bad_request("decData", "decData 应为明文的 base64。", "decData must be base64 of the plaintext.") from exc
         try:
-            env = encrypt_bytes(data, [cert], name=_file_name(f), unit_code=unit_code)
+            name, project = _stand_by(f)
+            env = encrypt_bytes(data, [cert], name=name, project_id=project, unit_code=unit_code)
         except EnvelopeError as exc:
             raise HubError(HubCode.INVALID_DATA, exc.code, exc.zh, exc.en, field="encCertSn") from exc
         return {"code": 200, "msg": "成功 / OK", "encdata": base64.b64encode(env).decode("ascii"), "taskId": f["taskId"]}

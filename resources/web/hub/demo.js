@@ -1,6 +1,7 @@
 // The demo trading system's page: every step of the platform flow, one button each.
-(function () {
-  "use strict";
+import { connect } from "/static/bidseal.js";
+
+{
   const data = JSON.parse(document.getElementById("page-data").textContent || "{}");
   const en = data.lang === "en";
   const TEXT = {
@@ -40,6 +41,9 @@
     events_title: ["回调记录（接口 4、7、9）", "Callbacks received (4, 7, 9)"],
     working: ["处理中…", "Working…"], ok: ["成功", "Done"], valid: ["有效", "valid"], invalid: ["无效", "INVALID"],
     download: ["下载", "Download"], no_bidder: ["请先注册投标人", "Register a bidder first"],
+    no_cert: ["UKey 中没有签名证书和加密证书", "The UKey holds no signing and encryption certificate"],
+    need_seal: ["请选择印章图片（PNG）", "Choose the seal image (PNG)"], seal_label: ["印章图片（PNG）", "Seal image (PNG)"],
+    project: ["项目/标段编号", "Project / section"],
   };
   const t = (k) => (TEXT[k] ? TEXT[k][en ? 1 : 0] : k);
   const $ = (id) => document.getElementById(id);
@@ -67,15 +71,18 @@
   function size(n) { return n > 1048576 ? (n / 1048576).toFixed(1) + " MiB" : n > 1024 ? (n / 1024).toFixed(1) + " KiB" : n + " B"; }
 
   async function ukeyCerts() {
-    await window.BidSeal.connect({ helper: data.helper });
-    const certs = await window.BidSeal.listCertificates();
-    if (!certs || !certs.length) throw new Error("no certificate");
+    const helper = await connect();
+    const certs = await helper.listCertificates();
+    if (!certs || !certs.length || !certs[0].signCertificate || !certs[0].encCertificate) throw new Error(t("no_cert"));
     return certs[0];
   }
   async function register(paType) {
     const c = await ukeyCerts();
-    const body = { signCert: c.signCertificate || c.signCert || c.certificate, encCert: c.encCertificate || c.encCert,
-                   seal: c.seal || (c.seals && (c.seals.company || c.seals.legal)),
+    const seal = $("seal-file").files[0];
+    if (!seal) throw new Error(t("need_seal"));
+    const sealBytes = new Uint8Array(await seal.arrayBuffer());
+    let bin = ""; for (let i = 0; i < sealBytes.length; i++) bin += String.fromCharCode(sealBytes[i]);
+    const body = { signCert: c.signCertificate.der, encCert: c.encCertificate.der, seal: btoa(bin),
                    legalName: $("legal-name").value, legalId: $("legal-id").value };
     if (paType) body.paType = paType;
     const r = await call("/demo/api/register", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
@@ -89,7 +96,7 @@
     const unit = $("bid-bidder").value;
     if (!unit) throw new Error(t("no_bidder"));
     if (!f) throw new Error("?");
-    const q = new URLSearchParams({ unitCode: unit, name: f.name, mode: $("bid-mode").value });
+    const q = new URLSearchParams({ unitCode: unit, name: f.name, mode: $("bid-mode").value, project: $("bid-project").value });
     const r = await call("/demo/api/bids?" + q, { method: "POST", body: f });
     return t("ok") + " #" + r.bidId;
   }));
@@ -168,4 +175,4 @@
   }
   refresh();
   window.__demo = { refresh: refresh };
-})();
+}

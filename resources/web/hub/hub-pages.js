@@ -1,10 +1,11 @@
 // The hub's pages (login, decrypt, sign, iframe sign) on top of the BidSeal JS SDK
-// (/static/bidseal.js: connect, listCertificates, login, decrypt, signPdf).
+// (/static/bidseal.js, an ES module: connect() -> helper.listCertificates/login/decrypt/signPdf).
 // The page never sees a PIN or a private key: BidSeal asks for consent and the PIN in
 // its own window. Data comes from the JSON block the hub rendered, calls go to the
 // hub's own /hub/api/... (same origin) and to the helper through the SDK.
-(function () {
-  "use strict";
+import { connect as connectHelper } from "/static/bidseal.js";
+
+{
   const data = JSON.parse(document.getElementById("page-data").textContent || "{}");
   const T = data.texts || {};
   const $ = (id) => document.getElementById(id);
@@ -40,18 +41,15 @@
   function postJson(path, obj) {
     return api(path, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(obj) });
   }
-  function sdk() {
-    const s = window.BidSeal;
-    if (!s) throw Object.assign(new Error(T.no_helper), { zh: T.no_helper, en: T.no_helper });
-    return s;
-  }
+  let helper = null;
+  function sdk() { return helper; }
   async function connect() {
     step("step-helper", "active");
     try {
-      await sdk().connect({ helper: data.helper });
+      helper = await connectHelper();
     } catch (e) {
       step("step-helper", null);
-      throw Object.assign(new Error(T.no_helper), { zh: T.no_helper, en: T.no_helper, code: e && e.code });
+      throw e && e.zh ? e : Object.assign(new Error(T.no_helper), { zh: T.no_helper, en: T.no_helper });
     }
     step("step-helper", "done");
   }
@@ -78,8 +76,8 @@
       list.textContent = "";
       certs.forEach((c, i) => {
         const label = document.createElement("label");
-        label.textContent = (c.unitName || c.unit_name || c.commonName || c.subject || "?") + " · " +
-          (c.serial || c.serialHex || c.serial_hex || "");
+        const sc = c.signCertificate || {};
+        label.textContent = (c.unitName || c.commonName || sc.subject || "?") + " · " + (sc.serial || "");
         list.appendChild(label);
         if (i === 0) label.style.fontWeight = "600";
       });
@@ -97,11 +95,11 @@
     await connect();
     step("step-cert", "active");
     const head = await api("head");
-    const answer = await sdk().decrypt({ head: head.head, taskId: head.taskId });
-    const rewrapped = answer && (answer.rewrapped || answer.rewrappedKey || answer);
+    const answer = await sdk().decrypt({ kind: "envelope-head", head: head.head, taskId: head.taskId,
+                                         project: (head.info && head.info.projectId) || undefined });
     step("step-cert", "done");
     step("step-go", "active");
-    const result = await postJson("rewrapped", { rewrapped: typeof rewrapped === "string" ? rewrapped : b64(rewrapped) });
+    const result = await postJson("rewrapped", { rewrapped: b64(answer.rewrappedKey) });
     step("step-go", "done");
     return result;
   }
@@ -112,7 +110,7 @@
     const resp = await fetch("/hub/api/sign/" + data.pageId + "/document");
     if (!resp.ok) throw new Error("HTTP " + resp.status);
     const pdf = await resp.blob();
-    const signed = await sdk().signPdf(pdf, { taskId: data.taskId });
+    const signed = await sdk().signPdf(pdf, { fileName: data.taskId + ".pdf" });
     step("step-cert", "done");
     step("step-go", "active");
     const result = await api("signed", { method: "POST", headers: { "Content-Type": "application/pdf" }, body: signed });
@@ -124,7 +122,7 @@
     const input = $("file");
     if (!input.files || !input.files.length) throw new Error(T.pick_file);
     await connect();
-    const signed = await sdk().signPdf(input.files[0], { taskId: data.taskId });
+    const signed = await sdk().signPdf(input.files[0], { fileName: input.files[0].name });
     const bytes = new Uint8Array(await signed.arrayBuffer());
     const link = $("download");
     link.href = URL.createObjectURL(new Blob([bytes], { type: "application/pdf" }));
@@ -161,4 +159,4 @@
     });
   }
   window.__hubPage = { data: data, b64: b64, unb64: unb64 };
-})();
+}

@@ -111,7 +111,8 @@ class DemoTradingSystem:
         task_id = self.new_task("login")
         return {"url": self.call("startCheck", self._base(task_id))["Loginurl"], "taskId": task_id}
 
-    def upload_bid(self, body: bytes, unit_code: str, name: str, mode: str) -> dict[str, Any]:
+    def upload_bid(self, body: bytes, unit_code: str, name: str, mode: str,
+                   project: str = "LNGGZY-2026-0001") -> dict[str, Any]:
         bidder = self.store.rows(st.bidders, st.bidders.c.unit_code == unit_code)
         if not bidder:
             raise HubError(HubCode.NOT_FOUND, "ERR_DEMO_BIDDER", "没有该投标人：请先注册。", "No such bidder: register first.")
@@ -122,7 +123,7 @@ class DemoTradingSystem:
             fields = self._base(self.new_task("encrypt", str(bid_id))) | {
                 "idNumber": bidder[0]["id_number"], "unitCode": unit_code,
                 "decData": base64.b64encode(body).decode("ascii"),
-                "standBy": json.dumps({"fileName": name}, ensure_ascii=False)}
+                "standBy": json.dumps({"fileName": name, "projectId": project}, ensure_ascii=False)}
             envelope = base64.b64decode(self.call("encryptFor", fields)["encdata"])
             path.write_bytes(envelope)
             sm3 = SM3(body).hexdigest()
@@ -271,7 +272,8 @@ class DemoTradingSystem:
                 path = request.url.path
                 if path.endswith("/bids"):
                     result = await run_in_threadpool(self.upload_bid, body, q.get("unitCode", ""),
-                                                     q.get("name", "bid.bin"), q.get("mode", "envelope"))
+                                                     q.get("name", "bid.bin"), q.get("mode", "envelope"),
+                                                     q.get("project") or "LNGGZY-2026-0001")
                 elif path.endswith("/sign"):
                     result = await run_in_threadpool(self.start_signature, body)
                 else:
