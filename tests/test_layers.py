@@ -17,13 +17,15 @@ LAYER_ORDER = ["gm", "token", "pdfsign", "envelope", "helper", "hub", "cli", "ui
 # app.errors, app.cancel, app.atomic, app.progress, app.paths and app.__init__).
 ALLOWED = {
     "gm": set(),
+    "recovery": {"gm"},  # the offline recovery key: SM2 + scrypt, no device
     "token": {"gm"},
     "pdfsign": {"gm", "token"},
     "envelope": {"gm", "token"},
     "helper": {"gm", "token", "pdfsign", "envelope"},
     "hub": {"gm", "token", "pdfsign", "envelope"},
-    "cli": {"gm", "token", "pdfsign", "envelope", "helper", "hub", "ui"},  # bare `bidseal` opens the GUI
-    "ui": {"gm", "token", "pdfsign", "envelope", "helper", "hub", "cli"},
+    "diagnostics": {"gm", "token", "pdfsign", "envelope", "helper", "trust"},  # checks every layer below
+    "cli": {"gm", "token", "pdfsign", "envelope", "helper", "hub", "ui", "recovery", "diagnostics"},  # bare `bidseal` opens the GUI
+    "ui": {"gm", "token", "pdfsign", "envelope", "helper", "hub", "cli", "recovery", "diagnostics"},
 }
 
 

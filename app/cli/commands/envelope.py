@@ -17,6 +17,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from app.cli import envelope_records
+from app.cli.commands import recovery as recovery_cli
 from app.cli.common import (
     EXIT_ERROR,
     EXIT_NEGATIVE,
@@ -55,6 +57,8 @@ def register(subparsers: Any) -> None:
                     " / Encrypt a file (SM4-GCM chunks) to the encryption certificate of each recipient.",
         input_help="明文文件 / plaintext file", output_help="信封文件 / envelope file (.bse)")
     _add_recipients(enc)
+    recovery_cli.add_encrypt_option(enc)
+    envelope_records.add_encrypt_options(enc)
     enc.add_argument("--project", metavar="ID", help="项目/标段编号 / project or section identifier")
     enc.add_argument("--unit-code", metavar="CODE", help="投标单位统一社会信用代码 / bidder's unit code")
     enc.add_argument("--chunk-size", type=int, default=DEFAULT_CHUNK_SIZE, metavar="BYTES",
@@ -71,6 +75,7 @@ def register(subparsers: Any) -> None:
                     " / Decrypt a BidSeal or GM/T 0010 envelope; plaintext appears only after it verified.",
         input_help="信封文件 / envelope file", output_help="明文输出文件 / plaintext output")
     _add_key_options(dec)
+    recovery_cli.add_decrypt_options(dec)
     _add_json(dec)
 
     env = subparsers.add_parser("envelope", help="数字信封工具 / envelope tools")
@@ -79,6 +84,7 @@ def register(subparsers: Any) -> None:
     info.add_argument("file", type=Path, help="信封文件 / envelope file")
     _add_json(info)
     info.set_defaults(func=cmd_info)
+    envelope_records.register_action(sub)
 
     exp = _file_command(
         sub, "export-cms", cmd_export_cms,
@@ -161,7 +167,11 @@ def _load_certs(paths: list[Path]) -> list[Certificate]:
 
 @contextlib.contextmanager
 def _unwrapper(args: argparse.Namespace) -> Iterator[SessionKeyUnwrapper]:
-    """A software unwrapper (--soft-key/--cert) or a UKey session opened once with the PIN."""
+    """A software unwrapper (--soft-key/--cert), a recovery key file (--recovery) or a UKey
+    session opened once with the PIN."""
+    if recovery_cli.wanted(args):
+        yield recovery_cli.unwrapper(args)
+        return
     if args.soft_key is not None or args.cert is not None:
         if args.soft_key is None or args.cert is None:
             raise EnvelopeCliError("--soft-key 与 --cert 必须同时给出。",
@@ -229,7 +239,8 @@ def _print_info(info: EnvelopeInfo) -> None:
 
 def cmd_encrypt(args: argparse.Namespace) -> int:
     def run() -> int:
-        certs = _load_certs(args.to)
+        recovery = recovery_cli.certificates(args)
+        certs = _load_certs(args.to) + recovery
         if args.format == "cms":
             size = export_cms(args.input, args.output, certs)
             if args.json:
@@ -241,6 +252,7 @@ def cmd_encrypt(args: argparse.Namespace) -> int:
         info = encrypt_file(args.input, args.output, certs, project_id=args.project,
                             unit_code=args.unit_code, chunk_size=args.chunk_size,
                             progress=ProgressPrinter(tr("加密", "Encrypting")))
+        envelope_records.remember(args, info, certs, recovery)
         if args.json:
             print_json({**info.to_dict(), "output": str(args.output)})
         else:
