@@ -104,7 +104,7 @@ class Settings:
     def output_path(self, kind: str, src: str | os.PathLike[str]) -> Path:
         """Where a new file made from ``src`` goes: ``kind`` is ``sealed``, ``envelope`` or
         ``decrypted``; the folder is :attr:`output_folder` or the original's."""
-        pattern = getattr(self, f"{kind}_name")
+        pattern: str = getattr(self, f"{kind}_name")
         src_p = Path(src)
         name = pattern.format(stem=src_p.stem, name=src_p.name, suffix=src_p.suffix)
         folder = Path(self.output_folder) if self.output_folder else src_p.parent
