@@ -15,6 +15,7 @@ from typing import Any, TextIO
 
 from app.errors import BidSealError
 from app.progress import Stage
+from app.sensitive import wipe as wipe  # re-exported: the commands import it from here
 
 EXIT_OK = 0
 EXIT_NEGATIVE = 1
@@ -79,11 +80,6 @@ def read_pin(from_stdin: bool, prompt: str = "请输入 UKey 口令 / UKey PIN: 
     buf = bytearray(pin.encode("utf-8"))
     del pin
     return buf
-
-
-def wipe(buf: bytearray) -> None:
-    for i in range(len(buf)):
-        buf[i] = 0
 
 
 class ProgressPrinter:

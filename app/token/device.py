@@ -18,6 +18,7 @@ from app.errors import BidSealError
 from app.gm.errors import GMError
 from app.gm.sm2 import PublicKey
 from app.gm.x509 import Certificate
+from app.sensitive import wipe
 from app.token.errors import (
     CertificateInvalid,
     CertificateNotFound,
@@ -45,11 +46,6 @@ def pin_bytes(pin: PinLike) -> bytearray:
     if isinstance(pin, (bytes, bytearray)):
         return bytearray(pin)
     raise TypeError("PIN must be str, bytes or bytearray")
-
-
-def wipe(buf: bytearray) -> None:
-    for i in range(len(buf)):
-        buf[i] = 0
 
 
 def close_quietly(host: TokenHost, hid: str | None) -> None:

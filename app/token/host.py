@@ -31,6 +31,7 @@ from contextlib import suppress
 from typing import Any, BinaryIO
 
 from app.errors import BidSealError
+from app.sensitive import wipe
 from app.token import protocol
 from app.token.errors import NotSupported, SkfError, StaleHandle, TokenError, TokenProtocolError
 from app.token.skf_ffi import SkfApi, load_library
@@ -282,8 +283,7 @@ def _wire(exc: BaseException) -> dict[str, Any]:
 def _wipe_args(args: list[Any]) -> None:
     for a in args:
         if isinstance(a, bytearray):
-            for i in range(len(a)):
-                a[i] = 0
+            wipe(a)
 
 
 def _protocol_streams() -> tuple[BinaryIO, BinaryIO]:

@@ -20,7 +20,8 @@ from typing import Any
 
 from app.gm import sm2, sm4
 from app.gm.x509 import Certificate
-from app.token.device import PinLike, close_quietly, pin_bytes, wipe
+from app.sensitive import wipe
+from app.token.device import PinLike, close_quietly, pin_bytes
 from app.token.errors import CertificateNotFound, TokenError, TokenUsageError
 from app.token.host_client import HostPool, TokenHost, get_pool
 from app.token.identity import Identity

@@ -30,8 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from app.gm import sm2, sm4
-from app.gm.pki import (
+from app.demo.pki import (
     DEMO_LEGAL_ID,
     DEMO_UNIT_CODE,
     CertificateAuthority,
@@ -40,8 +39,10 @@ from app.gm.pki import (
     enveloped_key_for,
     skf_enveloped_key_blob,
 )
+from app.gm import sm2, sm4
 from app.gm.x509 import Certificate
-from app.token.device import PinLike, close_quietly, pin_bytes, wipe
+from app.sensitive import wipe
+from app.token.device import PinLike, close_quietly, pin_bytes
 from app.token.errors import TokenError
 from app.token.host_client import TokenHost
 from app.token.identity import SEAL_COMPANY, SEAL_LEGAL, seal_file_name

@@ -95,7 +95,7 @@ def _make_input(path: Path, size: int) -> None:
 
 def run(size: int, chunk: int, workdir: Path, fsync: bool, repeat: int = 1) -> dict:
     sys.path.insert(0, str(ROOT))
-    from app.gm.pki import demo_pki
+    from app.demo.pki import demo_pki
 
     pki = demo_pki()
     (workdir / "enc-cert.pem").write_bytes(pki.enc_cert.pem)

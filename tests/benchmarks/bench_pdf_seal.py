@@ -80,7 +80,7 @@ def child_seal(src: str, out: str, use_tracemalloc: bool, full_verify: bool = Tr
     """Runs in a fresh interpreter: seal once, report time and memory."""
     import tracemalloc
 
-    from app.gm.pki import demo_pki
+    from app.demo.pki import demo_pki
     from app.pdfsign import KeywordPlacement, Seal, SealOptions, seal_pdf
 
     pki = demo_pki()

@@ -12,9 +12,9 @@ import pytest
 
 from app.cli.commands.pki import FILES
 from app.cli.main import main
+from app.demo.pki import DEMO_UNIT_CODE
 from app.gm import sm2
 from app.gm.names import make_uscc
-from app.gm.pki import DEMO_UNIT_CODE
 from app.gm.x509 import Certificate, verify_chain
 
 

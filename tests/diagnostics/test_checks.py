@@ -163,9 +163,9 @@ def test_unwritable_bid_folder(readonly_folder):
 
 
 def test_pending_envelope_with_expiring_certificate_is_reported(tmp_path):
+    from app.demo.pki import demo_pki
     from app.envelope import encrypt_file
     from app.envelope.records import EnvelopeRecords
-    from app.gm.pki import demo_pki
 
     pki = demo_pki(days=5)
     src = tmp_path / "bid.pdf"

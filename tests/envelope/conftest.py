@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from app.demo.pki import DemoPKI, demo_pki
 from app.envelope import format as fmt
 from app.gm.keyops import SoftwareUnwrapper
-from app.gm.pki import DemoPKI, demo_pki
 from app.token.device import find_identity
 from app.token.identity import Identity
 from app.token.softkey import init_softkey

@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from app.demo.pki import Subject
 from app.envelope import RecipientCertificateError, check_recipient, encrypt_file
 from app.gm import sm2
-from app.gm.pki import Subject
 
 from .conftest import leftovers
 

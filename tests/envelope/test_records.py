@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 
 from app.cli.main import main
+from app.demo.pki import demo_pki
 from app.envelope import encrypt_file
 from app.envelope.records import RENEWAL_EN, RENEWAL_ZH, EnvelopeRecords, db_path
 from app.gm.names import make_uscc
-from app.gm.pki import demo_pki
 from app.recovery import ScryptParams, new_recovery_key
 
 NOW = datetime.now(UTC)

@@ -32,8 +32,8 @@ def seeds() -> tuple[bytes, ...]:
     import dataclasses
     from datetime import UTC, datetime
 
+    from app.demo.pki import demo_pki
     from app.envelope.recipients import make_entry
-    from app.gm.pki import demo_pki
 
     pki = demo_pki()
     fk, fid = bytes(range(16)), bytes(range(16, 32))

@@ -7,8 +7,8 @@ import subprocess
 from functools import lru_cache
 from pathlib import Path
 
+from app.demo.pki import DemoPKI, demo_pki
 from app.gm import sm2
-from app.gm.pki import DemoPKI, demo_pki
 
 
 @lru_cache(maxsize=1)

@@ -11,10 +11,10 @@ from asn1crypto import core
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from app.demo.pki import CertificateAuthority
 from app.gm import cms, oids, sm2
 from app.gm.errors import GMError
 from app.gm.keyops import SoftwareSigner
-from app.gm.pki import CertificateAuthority
 from app.gm.sm3 import sm3
 from app.gm.x509 import Certificate
 from tests.gm.conftest_pki import flip, shared_demo, spare_key

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from asn1crypto import cms as acms
 
+from app.demo.pki import build_csr
 from app.gm import cms, sm2
-from app.gm.pki import build_csr
 from app.gm.sm3 import sm3
 from app.gm.x509 import Certificate, verify_chain
 from tests.gm.conftest_pki import flip, openssl, shared_demo
@@ -41,7 +41,7 @@ def test_openssl_verifies_our_chain(pki_dir: Path) -> None:
 
 
 def test_openssl_rejects_a_wrong_root(pki_dir: Path, tmp_path: Path) -> None:
-    from app.gm.pki import CertificateAuthority
+    from app.demo.pki import CertificateAuthority
 
     (tmp_path / "other.pem").write_bytes(CertificateAuthority.create_root().certificate.pem)
     proc = openssl("verify", "-CAfile", tmp_path / "other.pem", "-vfyopt", DISTID, pki_dir / "sign-cert.pem",
@@ -95,7 +95,7 @@ def test_openssl_made_root_and_leaf_chain_verify_with_our_code(tmp_path: Path, d
     assert r.trusted, r.problems
     assert r.link_ids == (["default"] if distid else ["empty"])
     # Our CSR verifier accepts OpenSSL's request too.
-    from app.gm.pki import verify_csr
+    from app.demo.pki import verify_csr
 
     der = openssl("req", "-in", tmp_path / "leaf.csr", "-outform", "DER", "-out", tmp_path / "leaf.csr.der")
     assert der.returncode == 0

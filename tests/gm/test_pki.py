@@ -8,10 +8,7 @@ import pytest
 from asn1crypto import core
 from asn1crypto import csr as asn1_csr
 
-from app.gm import oids, sm2, sm4
-from app.gm.errors import GMError
-from app.gm.names import is_valid_resident_id, is_valid_uscc
-from app.gm.pki import (
+from app.demo.pki import (
     DEMO_CENTRE_CODE,
     DEMO_LEGAL_ID,
     DEMO_UNIT_CODE,
@@ -31,6 +28,9 @@ from app.gm.pki import (
     skf_enveloped_key_blob,
     verify_csr,
 )
+from app.gm import oids, sm2, sm4
+from app.gm.errors import GMError
+from app.gm.names import is_valid_resident_id, is_valid_uscc
 from app.gm.x509 import Certificate, verify_chain
 from tests.gm.conftest_pki import flip, shared_demo, spare_key
 

@@ -9,6 +9,7 @@ import pytest
 from asn1crypto import core
 from asn1crypto import x509 as asn1_x509
 
+from app.demo.pki import DEMO_LEGAL_ID, DEMO_UNIT_CODE, CertificateAuthority, Subject
 from app.gm import oids, sm2
 from app.gm.errors import GMError
 from app.gm.names import (
@@ -22,7 +23,6 @@ from app.gm.names import (
     resident_id_check_digit,
     uscc_check_digit,
 )
-from app.gm.pki import DEMO_LEGAL_ID, DEMO_UNIT_CODE, CertificateAuthority, Subject
 from app.gm.sm3 import sm3
 from app.gm.x509 import Certificate, Crl, verify_chain
 from tests.gm.conftest_pki import flip, shared_demo, spare_key

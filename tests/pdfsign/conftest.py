@@ -15,9 +15,9 @@ from pathlib import Path
 import pymupdf
 import pytest
 
+from app.demo.pki import CertificateAuthority, DemoPKI, Subject, demo_pki
 from app.gm import sm2
 from app.gm.keyops import SoftwareSigner
-from app.gm.pki import CertificateAuthority, DemoPKI, Subject, demo_pki
 from app.gm.x509 import Certificate
 from tests.pdfsign import verify_fixtures as vf
 

@@ -18,9 +18,9 @@ from datetime import UTC, datetime, timedelta
 
 import pymupdf
 
+from app.demo.pki import CertificateAuthority, DemoPKI, Subject, demo_pki
 from app.gm import cms, oids, sm2
 from app.gm.keyops import SoftwareSigner
-from app.gm.pki import CertificateAuthority, DemoPKI, Subject, demo_pki
 from app.gm.sm3 import SM3
 from app.gm.x509 import Certificate
 

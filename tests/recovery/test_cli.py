@@ -12,7 +12,7 @@ import pytest
 
 from app import recovery
 from app.cli.main import main
-from app.gm.pki import demo_pki
+from app.demo.pki import demo_pki
 
 from .conftest import FAST, PASSPHRASE
 

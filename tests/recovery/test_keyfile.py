@@ -49,7 +49,7 @@ def test_certificate_is_an_ordinary_envelope_recipient(recovery_key):
 
 
 def test_a_normal_encryption_certificate_is_not_a_recovery_certificate():
-    from app.gm.pki import demo_pki
+    from app.demo.pki import demo_pki
 
     pki = demo_pki()
     assert not is_recovery_certificate(pki.enc_cert)
@@ -114,7 +114,7 @@ def test_swapped_certificate_is_refused_at_unlock(recovery_key, recovery_file, t
 
 
 def test_ordinary_certificate_file_is_not_a_recovery_file(tmp_path):
-    from app.gm.pki import demo_pki
+    from app.demo.pki import demo_pki
 
     pki = demo_pki()
     f = tmp_path / "enc.pem"

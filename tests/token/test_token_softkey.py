@@ -7,7 +7,7 @@ from pathlib import Path
 import pymupdf
 import pytest
 
-from app.gm.pki import Subject
+from app.demo.pki import Subject
 from app.token.device import find_identity
 from app.token.seal_images import company_seal, legal_seal
 from app.token.softkey import init_softkey, load_demo_ca

@@ -41,9 +41,9 @@ def _say(zh: str, en: str) -> None:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    from app.demo.pki import DEMO_CENTRE_CODE, Subject
     from app.envelope import decrypt_file, encrypt_file, read_info
     from app.gm import sm2
-    from app.gm.pki import DEMO_CENTRE_CODE, Subject
     from app.pdfsign import CrossPagePlacement, KeywordPlacement, Seal, SealOptions, seal_pdf
     from app.pdfsign.verify import verify_pdf
     from app.token import find_identity, open_session

@@ -14,8 +14,8 @@ from typing import Any
 
 from app.atomic import write_atomic
 from app.cli.common import EXIT_OK, print_json
+from app.demo.pki import DEMO_UNIT_CODE, DemoPKI, Subject, demo_pki
 from app.errors import BidSealError
-from app.gm.pki import DEMO_UNIT_CODE, DemoPKI, Subject, demo_pki
 from app.gm.x509 import Certificate
 
 

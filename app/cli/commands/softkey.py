@@ -44,7 +44,7 @@ def register(subparsers: Any) -> None:
 
 
 def cmd_init(args: argparse.Namespace) -> int:
-    from app.gm.pki import DEMO_LEGAL_ID, DEMO_UNIT_CODE, Subject
+    from app.demo.pki import DEMO_LEGAL_ID, DEMO_UNIT_CODE, Subject
     from app.token.softkey import init_softkey
 
     demo = args.unit_code is None

@@ -15,10 +15,10 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[2]))
 
+from app.demo.pki import demo_pki  # noqa: E402
 from app.envelope import encrypt_file  # noqa: E402
 from app.envelope import format as fmt  # noqa: E402
 from app.gm import sm2, sm4  # noqa: E402
-from app.gm.pki import demo_pki  # noqa: E402
 from app.gm.sm3 import sm3  # noqa: E402
 
 PLAINTEXT = "BidSeal 投标文件数字信封测试向量 / envelope test vector v1\n".encode()
