@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pymupdf
 import pytest
+from app.gm.pki import demo_pki
 
 from app.cancel import CancelToken, OperationCancelled
 from app.errors import BidSealError
-from app.gm.pki import demo_pki
 from app.token.seal_images import company_seal
 from app.ui.engine_client import EngineProcess
 from app.ui.wire import EngineCrashed
