@@ -14,19 +14,25 @@ APP = Path(__file__).resolve().parents[1] / "app"
 
 LAYER_ORDER = ["gm", "trust", "demo", "authtoken", "token", "pdfsign", "envelope", "helper", "hub", "cli", "ui"]
 # What each package may import from app.* (besides itself and the shared base modules
-# app.errors, app.cancel, app.atomic, app.progress, app.paths, app.sensitive and app.__init__).
+# app.errors, app.cancel, app.atomic, app.progress, app.paths, app.sensitive, app.spool, app.settings
+# and app.__init__).
+SHARED_BASE = {"errors", "cancel", "atomic", "progress", "paths", "sensitive", "spool", "settings", "__init__"}
 ALLOWED = {
     "gm": set(),
     "trust": {"gm"},  # trusted roots (app/trust): Qt-free, any layer above gm may read them
     "demo": {"gm", "trust"},  # the demo CA (app/demo/pki.py): above the pure algorithms, below everything else
     "authtoken": {"gm", "trust"},  # login tokens: the helper makes them, any hub verifies them
+    "recovery": {"gm", "trust"},  # the offline recovery key: SM2 + scrypt, no device
     "token": {"gm", "trust", "demo"},  # softkey provisioning issues the virtual key's certificates from the demo CA
     "pdfsign": {"gm", "trust", "token"},
     "envelope": {"gm", "trust", "token"},
     "helper": {"gm", "trust", "authtoken", "token", "pdfsign", "envelope"},
     "hub": {"gm", "trust", "demo", "authtoken", "token", "pdfsign", "envelope"},
-    "cli": {"gm", "trust", "demo", "authtoken", "token", "pdfsign", "envelope", "helper", "hub", "ui"},  # bare `bidseal` opens the GUI
-    "ui": {"gm", "trust", "demo", "authtoken", "token", "pdfsign", "envelope", "helper", "hub", "cli"},
+    "diagnostics": {"gm", "token", "pdfsign", "envelope", "helper", "trust"},  # checks every layer below
+    "cli": {"gm", "trust", "demo", "authtoken", "token", "pdfsign", "envelope", "helper", "hub", "ui", "recovery",
+            "diagnostics"},  # bare `bidseal` opens the GUI
+    "ui": {"gm", "trust", "demo", "authtoken", "token", "pdfsign", "envelope", "helper", "hub", "cli", "recovery",
+           "diagnostics"},
 }
 
 
@@ -56,7 +62,7 @@ def test_imports_point_downwards() -> None:
         for f in _package_files(pkg):
             for name in _imports(f):
                 parts = name.split(".")
-                if parts[0] != "app" or len(parts) < 2 or parts[1] in {pkg, "errors", "cancel", "atomic", "progress", "paths", "sensitive", "__init__"}:
+                if parts[0] != "app" or len(parts) < 2 or parts[1] in {pkg, *SHARED_BASE}:
                     continue
                 if parts[1] not in allowed:
                     problems.append(f"{f.relative_to(APP)} imports {name}")
