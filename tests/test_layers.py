@@ -12,19 +12,20 @@ from pathlib import Path
 
 APP = Path(__file__).resolve().parents[1] / "app"
 
-LAYER_ORDER = ["gm", "demo", "token", "pdfsign", "envelope", "helper", "hub", "cli", "ui"]
+LAYER_ORDER = ["gm", "demo", "authtoken", "token", "pdfsign", "envelope", "helper", "hub", "cli", "ui"]
 # What each package may import from app.* (besides itself and the shared base modules
 # app.errors, app.cancel, app.atomic, app.progress, app.paths, app.sensitive and app.__init__).
 ALLOWED = {
     "gm": set(),
     "demo": {"gm"},  # the demo CA (app/demo/pki.py): above the pure algorithms, below everything else
+    "authtoken": {"gm"},  # login tokens: the helper makes them, any hub verifies them
     "token": {"gm", "demo"},  # softkey provisioning issues the virtual key's certificates from the demo CA
     "pdfsign": {"gm", "token"},
     "envelope": {"gm", "token"},
-    "helper": {"gm", "token", "pdfsign", "envelope"},
-    "hub": {"gm", "demo", "token", "pdfsign", "envelope"},
-    "cli": {"gm", "demo", "token", "pdfsign", "envelope", "helper", "hub", "ui"},  # bare `bidseal` opens the GUI
-    "ui": {"gm", "demo", "token", "pdfsign", "envelope", "helper", "hub", "cli"},
+    "helper": {"gm", "authtoken", "token", "pdfsign", "envelope"},
+    "hub": {"gm", "demo", "authtoken", "token", "pdfsign", "envelope"},
+    "cli": {"gm", "demo", "authtoken", "token", "pdfsign", "envelope", "helper", "hub", "ui"},  # bare `bidseal` opens the GUI
+    "ui": {"gm", "demo", "authtoken", "token", "pdfsign", "envelope", "helper", "hub", "cli"},
 }
 
 

@@ -26,7 +26,7 @@ from __future__ import annotations
 import hmac
 import os
 import secrets
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
@@ -363,13 +363,47 @@ def decrypt_file(
     certificate; :class:`NotARecipientError` lists what the file needs and what was
     offered. ``dst`` appears only when every record and the plaintext SM3 verified.
     """
-    src_p, dst_p = Path(src), Path(dst)
     if isinstance(unwrapper_or_unwrappers, Sequence):
         unwrappers = list(unwrapper_or_unwrappers)
     else:
         unwrappers = [unwrapper_or_unwrappers]
     if not unwrappers:
         raise EnvelopeError("没有可用于解密的密钥。", "No key was offered for decryption.")
+
+    def open_key(header: fmt.Header) -> tuple[bytearray, int]:
+        last_exc: EnvelopeError | None = None
+        for index, unwrapper in find_matches(header, unwrappers):
+            _check_cancel(cancel)
+            try:
+                return open_entry(header, index, unwrapper), index
+            except EnvelopeError as exc:  # wrong key for this entry: try the next one
+                last_exc = exc
+        assert last_exc is not None
+        raise last_exc
+
+    return decrypt_opened(src, dst, open_key, progress=progress, cancel=cancel, fsync=fsync,
+                          workers=workers)
+
+
+#: Recovers (FK, index of the recipient entry that opened it) from a parsed header.
+FileKeyOpener = Callable[[fmt.Header], tuple[bytearray, int]]
+
+
+def decrypt_opened(
+    src: StrPath,
+    dst: StrPath,
+    open_key: FileKeyOpener,
+    *,
+    progress: Progress | None = None,
+    cancel: Cancel | None = None,
+    fsync: bool = True,
+    workers: int | None = None,
+) -> EnvelopeInfo:
+    """Decrypt ``src`` into ``dst`` with the file key ``open_key`` recovers from the header
+    (:func:`decrypt_file` with its recipient keys, or a hub with a re-wrapped entry,
+    :mod:`app.envelope.rewrap`). Same checks and output discipline as :func:`decrypt_file`;
+    the returned ``opened_by`` is the index ``open_key`` reported (-1: not a header entry)."""
+    src_p, dst_p = Path(src), Path(dst)
     fin = _open_input(src_p, dst_p, cancel)
     out: _Output | None = None
     file_key: bytearray | None = None
@@ -378,22 +412,7 @@ def decrypt_file(
         actual = _file_size(fin, src_p)
         if actual != header.envelope_size:
             _size_mismatch(actual, header.envelope_size)
-
-        candidates = find_matches(header, unwrappers)
-        opened_by = -1
-        last_exc: EnvelopeError | None = None
-        for index, unwrapper in candidates:
-            _check_cancel(cancel)
-            try:
-                file_key = open_entry(header, index, unwrapper)
-            except EnvelopeError as exc:  # wrong key for this entry: try the next one
-                last_exc = exc
-                continue
-            opened_by = index
-            break
-        if file_key is None:
-            assert last_exc is not None
-            raise last_exc
+        file_key, opened_by = open_key(header)
         keys = fmt.derive_keys(file_key, header.file_id)
         try:
             mac = fin.read(fmt.HEADER_MAC_SIZE)
