@@ -29,13 +29,20 @@ if TYPE_CHECKING:
 
 @runtime_checkable
 class DigestSigner(Protocol):
-    """Holds an SM2 signing key and its certificate."""
+    """Holds an SM2 signing key and its certificate.
+
+    ENGINE-INTERNAL: :meth:`sign_digest` signs whatever 32 bytes it is given, so only an
+    engine that computed e itself, from data it built and will show (CMS signed
+    attributes, a login challenge with its prefix, a hub list), may call it. No public
+    entry point (CLI, GUI, localhost helper, ``app.token``'s functions) passes a
+    caller-supplied digest to it; ``tests/token/test_token_no_digest_path.py`` checks the
+    public surface for such a path."""
 
     @property
     def certificate(self) -> Certificate: ...
 
     def sign_digest(self, e: bytes) -> bytes:
-        """DER SM2 signature (r, s) of the 32-byte e; Z is the caller's job."""
+        """DER SM2 signature (r, s) of the 32-byte e; Z is the caller's job. Engines only."""
         ...
 
 

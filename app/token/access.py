@@ -191,6 +191,10 @@ def acquire(device: str, purpose: str, *, wait: float | None = None, cancel: Can
     return lease
 
 
+#: The public name (``app.token.acquire_device``).
+acquire_device = acquire
+
+
 def _lease_cancelled(device: str, purpose: str) -> TokenCancelled:
     return TokenCancelled("已取消：等待 UKey 空闲时被取消。", "Cancelled while waiting for the UKey to become free.",
                           device=device, purpose=purpose)

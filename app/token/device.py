@@ -11,9 +11,10 @@ EnumDev/ConnectDev/ExportCertificate/..., a library that does not load) into one
 :class:`DriverFailure` naming the library, the SKF function and the error, and
 :func:`find_identity` raises it instead of "no key found" when nothing matched.
 
-Reading a device takes its lease (:mod:`app.token.access`, shared with the caller's
-own session), so a scan never runs beside another thread's or process's session on
-the same key.
+Reading certificates needs no login, so discovery and ``pin_info`` do not wait for a
+device another session holds (a GUI key panel must not stall behind a long sealing);
+the token host refuses every login-needing operation to them anyway. PIN changes and
+unblocking take the device lease (:mod:`app.token.access`).
 """
 
 from __future__ import annotations
@@ -219,11 +220,10 @@ def _as_candidates(libraries: Iterable[str | os.PathLike[str] | Candidate] | Non
 
 
 def scan(libraries: Iterable[str | os.PathLike[str] | Candidate] | None = None, *,
-         pool: HostPool | None = None, cancel: Cancel | None = None, wait: float | None = None) -> TokenScan:
+         pool: HostPool | None = None, cancel: Cancel | None = None) -> TokenScan:
     """Try each library (default: :func:`app.token.registry.candidates`) and read every present key.
 
-    ``cancel`` stops a hanging driver at once (:class:`TokenCancelled`); ``wait`` is how
-    long to wait for a device another session is using (:func:`app.token.access.acquire`)."""
+    ``cancel`` stops a hanging driver at once (:class:`TokenCancelled`)."""
     pool = pool or get_pool()
     reports = []
     for cand in _as_candidates(libraries):
@@ -233,7 +233,7 @@ def scan(libraries: Iterable[str | os.PathLike[str] | Candidate] | None = None, 
             host = pool.get(cand.path)
             report.host = host.start(cancel=cancel)
             for name in host.call("enum_dev", True, cancel=cancel):
-                report.devices.append(scan_device(host, name, cancel=cancel, wait=wait))
+                report.devices.append(scan_device(host, name, cancel=cancel))
         except TokenCancelled:
             raise
         except BidSealError as exc:
@@ -242,11 +242,9 @@ def scan(libraries: Iterable[str | os.PathLike[str] | Candidate] | None = None, 
     return TokenScan(reports)
 
 
-def scan_device(host: TokenHost, name: str, *, cancel: Cancel | None = None, wait: float | None = None) -> DeviceReport:
-    """Read one device (its lease held, shared with the caller's own session)."""
-    rep = DeviceReport(host.library, name)
-    with acquire(name, "reading the key", wait=wait, cancel=cancel, shared=True):
-        return _scan_device(_Calls(host, cancel), rep, name)
+def scan_device(host: TokenHost, name: str, *, cancel: Cancel | None = None) -> DeviceReport:
+    """Read one device: certificates, public keys, seal files (no login, no lease)."""
+    return _scan_device(_Calls(host, cancel), DeviceReport(host.library, name), name)
 
 
 class _Calls:
@@ -434,21 +432,25 @@ def not_found(result: TokenScan, *, device: str | None = None, container: str | 
 
 
 @contextmanager
-def _application(identity: Identity, pool: HostPool | None, purpose: str, wait: float | None,
+def _application(identity: Identity, pool: HostPool | None, purpose: str | None, wait: float | None,
                  cancel: Cancel | None) -> Iterator[tuple[_Calls, str]]:
-    """The identity's application opened under the device lease (shared with the caller's
-    own session, if any)."""
+    """The identity's application opened; under the device lease when ``purpose`` is given
+    (shared with the calling thread's own session, if any)."""
     host = _Calls((pool or get_pool()).get(identity.library, identity.device), cancel)
-    with acquire(identity.device, purpose, wait=wait, cancel=cancel, shared=True), \
-            opened(host, "connect_dev", identity.device) as hdev, \
-            opened(host, "open_application", hdev, identity.application) as happ:
-        yield host, happ
+    lease = acquire(identity.device, purpose, wait=wait, cancel=cancel, shared=True) if purpose else None
+    try:
+        with opened(host, "connect_dev", identity.device) as hdev, \
+                opened(host, "open_application", hdev, identity.application) as happ:
+            yield host, happ
+    finally:
+        if lease is not None:
+            lease.release()
 
 
-def pin_info(identity: Identity, *, admin: bool = False, pool: HostPool | None = None, wait: float | None = None,
+def pin_info(identity: Identity, *, admin: bool = False, pool: HostPool | None = None,
              cancel: Cancel | None = None) -> PinInfo:
     """Retry counters of the user PIN (or the admin PIN)."""
-    with _application(identity, pool, "reading the PIN counters", wait, cancel) as (host, happ):
+    with _application(identity, pool, None, None, cancel) as (host, happ):
         mx, rem, dflt = host.call("get_pin_info", happ, ADMIN_TYPE if admin else USER_TYPE)
     return PinInfo(int(mx), int(rem), bool(dflt))
 

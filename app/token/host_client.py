@@ -120,13 +120,14 @@ def host_command(python: str | None = None) -> tuple[list[str], dict[str, str], 
     if python and Path(python).resolve() != Path(sys.executable).resolve():
         return [python, "-m", "app.token.host"], _source_path_env(), False
     if getattr(sys, "frozen", False):
-        exe = Path(sys.executable).resolve().parent / _script_name()
-        if not exe.is_file():
+        exes = [Path(sys.executable).parent / _script_name(), Path(sys.executable).resolve().parent / _script_name()]
+        exe = next((e for e in exes if e.is_file()), None)
+        if exe is None:
             raise LibraryMissing(
                 "安装不完整：找不到 UKey 服务程序 bidseal-token-host。请重新安装 BidSeal。",
                 "The installation is incomplete: the UKey service program bidseal-token-host is missing. "
                 "Reinstall BidSeal.",
-                searched=str(exe),
+                searched=os.pathsep.join(str(e) for e in exes),
             )
         return [str(exe)], {}, True
     script = installed_host()

@@ -3,7 +3,7 @@
 ::
 
     with open_session(identity, pin, owner="GUI: sealing", cancel=token) as session:
-        der = session.signer.sign_digest(e)                  # SKF_ECCSignData (engines only)
+        seal_pdf(src, dst, session.signer, seals)            # SKF_ECCSignData of e the engine computed
         key_block = session.unwrapper.unwrap(wrapped, data)  # SKF_ImportSessionKey + SKF_Decrypt
         with session.decryptor(wrapped, iv) as d:            # SM4-CBC streamed through the key
             plain = d.update(ciphertext) + d.finalize()
@@ -190,7 +190,10 @@ class TokenSigner(_SessionKey):
         return _required(identity.sign_certificate, identity, _NO_SIGN_CERT)
 
     def sign_digest(self, e: bytes) -> bytes:
-        """DER SM2 signature of the 32-byte e = SM3(Z || M), made inside the key."""
+        """DER SM2 signature of the 32-byte e = SM3(Z || M), made inside the key.
+
+        Engines only (see :class:`app.gm.keyops.DigestSigner`): never call it with a value
+        a user, a file or a web page supplied."""
         if len(e) != 32:
             raise TokenUsageError(
                 f"待签摘要应为 32 字节，实际为 {len(e)} 字节。", f"The digest to sign must be 32 bytes, got {len(e)}.",
