@@ -257,9 +257,15 @@ def _diff_reason(reader: Any, emb: Any) -> str:
     return str(res)[:200]
 
 
-def render(path: Path, page: int, out_base: Path) -> Any | None:
+def render_dpi(rect: tuple[float, float, float, float]) -> int:
+    """Enough resolution for the seal to cover at least ~40 pixels across (tiny pages)."""
+    side = max(min(rect[2] - rect[0], rect[3] - rect[1]), 1.0)
+    return max(RENDER_DPI, min(int(40 * 72 / side) + 1, 600))
+
+
+def render(path: Path, page: int, out_base: Path, dpi: int = RENDER_DPI) -> Any | None:
     """A poppler rendering of ``page`` (0-based) as a pymupdf Pixmap (RGB), or None."""
-    res = subprocess.run(["pdftoppm", "-cropbox", "-r", str(RENDER_DPI), "-f", str(page + 1), "-l", str(page + 1), "-png",
+    res = subprocess.run(["pdftoppm", "-cropbox", "-r", str(dpi), "-f", str(page + 1), "-l", str(page + 1), "-png",
                           "-singlefile", str(path), str(out_base)], capture_output=True, timeout=120)
     png = Path(str(out_base) + ".png")
     if res.returncode != 0 or not png.is_file():
@@ -272,13 +278,14 @@ def render(path: Path, page: int, out_base: Path) -> Any | None:
     return pix
 
 
-def render_problems(before: Any, after: Any, rect: tuple[float, float, float, float]) -> list[str]:
+def render_problems(before: Any, after: Any, rect: tuple[float, float, float, float],
+                    dpi: int = RENDER_DPI) -> list[str]:
     """Differences outside ``rect`` (visible points) and a missing seal inside it."""
     if before is None or after is None:
         return [] if before is None else ["poppler cannot render the sealed page"]
     if (before.width, before.height) != (after.width, after.height):
         return ["the sealed page renders at another size"]
-    k = RENDER_DPI / 72.0
+    k = dpi / 72.0
     x0, y0, x1, y1 = (int(rect[0] * k) - 2, int(rect[1] * k) - 2, int(rect[2] * k) + 3, int(rect[3] * k) + 3)
     w, n = before.width, before.n
     a, b = before.samples, after.samples
@@ -455,9 +462,10 @@ def check_file(src: Path, key: KeyMaterial, work: Path, name: str | None = None)
     after1 = pyhanko_status(out1, key.root_cert)
     for p in pyhanko_problems(before_status, after1, 1, res.notes):
         res.fail("seal 1: " + p)
-    img_in = render(inp, 0, work / "in-p1")
-    img_out = render(out1, 0, work / "out1-p1")
-    for p in render_problems(img_in, img_out, rect1):
+    dpi = render_dpi(rect1)
+    img_in = render(inp, 0, work / "in-p1", dpi)
+    img_out = render(out1, 0, work / "out1-p1", dpi)
+    for p in render_problems(img_in, img_out, rect1, dpi):
         res.fail("seal 1: " + p)
 
     last = max(n_pages - 1, 0)
@@ -482,9 +490,10 @@ def check_file(src: Path, key: KeyMaterial, work: Path, name: str | None = None)
     after2 = pyhanko_status(out2, key.root_cert)
     for p in pyhanko_problems(before_status, after2, 2, res.notes):
         res.fail("seal 2: " + p)
-    img_before = render(out1, last, work / "out1-last")
-    img_after = render(out2, last, work / "out2-last")
-    for p in render_problems(img_before, img_after, rect2):
+    dpi = render_dpi(rect2)
+    img_before = render(out1, last, work / "out1-last", dpi)
+    img_after = render(out2, last, work / "out2-last", dpi)
+    for p in render_problems(img_before, img_after, rect2, dpi):
         res.fail("seal 2: " + p)
     res.seconds = time.perf_counter() - t0
     return res
