@@ -110,13 +110,18 @@ def captured_fds() -> Iterator[dict[str, bytes]]:
     sys.stderr.flush()
     saved = {1: os.dup(1), 2: os.dup(2)}
     files = {1: tempfile.TemporaryFile(), 2: tempfile.TemporaryFile()}  # noqa: SIM115 - closed below
+    py_streams = (sys.stdout, sys.stderr)
     try:
         for fd, f in files.items():
             os.dup2(f.fileno(), fd)
+        # Python-level writers too, even when a test runner replaced sys.stdout/stderr
+        sys.stdout = open(1, "w", encoding="utf-8", closefd=False)  # noqa: SIM115 - closed below
+        sys.stderr = open(2, "w", encoding="utf-8", closefd=False)  # noqa: SIM115 - closed below
         yield out
     finally:
-        sys.stdout.flush()
-        sys.stderr.flush()
+        sys.stdout.close()
+        sys.stderr.close()
+        sys.stdout, sys.stderr = py_streams
         for fd, f in files.items():
             os.dup2(saved[fd], fd)
             os.close(saved[fd])
