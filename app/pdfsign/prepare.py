@@ -225,7 +225,13 @@ def check_document(doc: Document, path: str | os.PathLike[str]) -> None:
     if getattr(doc, "is_repaired", False) or not doc.can_save_incrementally():
         raise repaired_error(name)
     if doc.page_count < 1:
-        raise PdfOpenError("该 PDF 没有页面。", "The PDF has no pages.", file=name)
+        try:
+            kind, count = doc.xref_get_key(doc.pdf_catalog(), "Pages/Count")
+        except Exception:  # noqa: BLE001 - MuPDF cannot even read the catalog
+            kind, count = "error", ""
+        if kind == "int" and count.strip() == "0":
+            raise PdfOpenError("该 PDF 没有页面。", "The PDF has no pages.", file=name)
+        raise damaged_error(name, "no page can be read")  # pages announced (or no readable tree)
 
 
 def check_page_tree(doc: Document, name: str) -> None:
