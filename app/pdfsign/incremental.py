@@ -174,6 +174,8 @@ class SourcePdf:
         # the map would fault most of a 100 MB file into this process's resident set.
         with open(self.path, "rb", buffering=0) as f:
             for num, loc in self.objects.items():
+                if loc.kind == "n" and loc.offset == 0:
+                    continue  # "0000000000 00000 n": a writer's way of listing a missing object (null)
                 if loc.kind == "n":
                     f.seek(loc.offset)
                     m = _OBJ_HEAD.match(f.read(48))

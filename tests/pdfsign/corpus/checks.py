@@ -150,6 +150,19 @@ def seal_rect(path: Path, page: int, where: str) -> tuple[float, float, float, f
     return (round(x, 2), round(y, 2), round(x + s, 2), round(y + s, 2))
 
 
+def poppler_rect(path: Path, page: int, rect: tuple[float, float, float, float]) -> tuple[float, ...]:
+    """``rect`` (MuPDF's page space, scaled by /UserUnit) in poppler's raster space, which
+    ignores /UserUnit (poppler 22)."""
+    try:
+        doc = pymupdf.open(path)
+        kind, value = doc.xref_get_key(doc[page].xref, "UserUnit")
+        doc.close()
+        unit = float(value) if kind in ("int", "real") else 1.0
+    except Exception:  # noqa: BLE001
+        unit = 1.0
+    return tuple(v / unit for v in rect) if unit > 0 else rect
+
+
 def page_count(path: Path) -> int:
     try:
         doc = pymupdf.open(path)
@@ -467,10 +480,10 @@ def check_file(src: Path, key: KeyMaterial, work: Path, name: str | None = None)
     after1 = pyhanko_status(out1, key.root_cert)
     for p in pyhanko_problems(before_status, after1, 1, res.notes):
         res.fail("seal 1: " + p)
-    dpi = render_dpi(rect1)
+    dpi = render_dpi(poppler_rect(inp, 0, rect1))
     img_in = render(inp, 0, work / "in-p1", dpi)
     img_out = render(out1, 0, work / "out1-p1", dpi)
-    for p in render_problems(img_in, img_out, rect1, dpi):
+    for p in render_problems(img_in, img_out, poppler_rect(inp, 0, rect1), dpi):
         res.fail("seal 1: " + p)
 
     last = max(n_pages - 1, 0)
@@ -495,10 +508,10 @@ def check_file(src: Path, key: KeyMaterial, work: Path, name: str | None = None)
     after2 = pyhanko_status(out2, key.root_cert)
     for p in pyhanko_problems(before_status, after2, 2, res.notes):
         res.fail("seal 2: " + p)
-    dpi = render_dpi(rect2)
+    dpi = render_dpi(poppler_rect(out1, last, rect2))
     img_before = render(out1, last, work / "out1-last", dpi)
     img_after = render(out2, last, work / "out2-last", dpi)
-    for p in render_problems(img_before, img_after, rect2, dpi):
+    for p in render_problems(img_before, img_after, poppler_rect(out1, last, rect2), dpi):
         res.fail("seal 2: " + p)
     res.seconds = time.perf_counter() - t0
     return res
