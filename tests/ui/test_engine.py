@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pymupdf
 import pytest
-from app.gm.pki import demo_pki
 
 from app.cancel import CancelToken, OperationCancelled
+from app.demo.pki import demo_pki
 from app.errors import BidSealError
 from app.token.seal_images import company_seal
 from app.ui.engine_client import EngineProcess

@@ -13,11 +13,11 @@ from typing import Any
 
 import pymupdf
 import pytest
-from app.gm.pki import CertificateAuthority, Subject
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 
+from app.demo.pki import CertificateAuthority, Subject
 from app.errors import BidSealError
 from app.gm import sm2
 from app.gm.keyops import SoftwareSigner

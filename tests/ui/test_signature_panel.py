@@ -8,8 +8,8 @@ from typing import Any
 
 import pymupdf
 import pytest
-from app.gm.pki import Subject
 
+from app.demo.pki import Subject
 from app.gm import sm2
 from app.gm.keyops import SoftwareSigner
 from app.pdfsign import RectPlacement, Seal, seal_pdf
