@@ -344,14 +344,25 @@ class AtomicFile:
         check_output(self.dst, replace=replace)
         folder = self.dst.parent if str(self.dst.parent) else Path(".")
         sweep_folder(folder)
-        fd, self.path = _new_temp(folder)
-        _OPEN.add(str(self.path))
-        if fcntl is not None:
-            with contextlib.suppress(OSError):
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        self.file: IO[bytes] = os.fdopen(fd, "wb", buffering=0)
         self.committed = False
-        self._journal = self._journal_add()
+        self._journal: Path | None = None
+        fd, self.path = _new_temp(folder)
+        try:  # a Ctrl-C/SIGTERM arriving here must not leak the new file
+            _OPEN.add(str(self.path))
+            if fcntl is not None:
+                with contextlib.suppress(OSError):
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            self.file: IO[bytes] = os.fdopen(fd, "wb", buffering=0)
+        except BaseException:
+            os.close(fd)
+            self.path.unlink(missing_ok=True)
+            _OPEN.discard(str(self.path))
+            raise
+        try:
+            self._journal = self._journal_add()
+        except BaseException:
+            self.discard()
+            raise
 
     def _journal_add(self) -> Path | None:
         jdir = _journal_dir()

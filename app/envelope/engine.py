@@ -423,7 +423,7 @@ def decrypt_file(
         raise last_exc
 
     return decrypt_opened(src, dst, open_key, progress=progress, cancel=cancel, fsync=fsync,
-                          workers=workers)
+                          workers=workers, replace=replace)
 
 
 #: Recovers (FK, index of the recipient entry that opened it) from a parsed header.
@@ -439,6 +439,7 @@ def decrypt_opened(
     cancel: Cancel | None = None,
     fsync: bool = True,
     workers: int | None = None,
+    replace: bool = True,
 ) -> EnvelopeInfo:
     """Decrypt ``src`` into ``dst`` with the file key ``open_key`` recovers from the header
     (:func:`decrypt_file` with its recipient keys, or a hub with a re-wrapped entry,
