@@ -17,7 +17,15 @@ from typing import Any
 
 from app.cli.common import PinInputError, read_pin, tr, wipe
 from app.token.identity import Identity
-from app.token.selection import Chooser, Discovery, KeyFilter, Need, discover_for, key_label, pin_prompt
+from app.token.selection import (
+    Chooser,
+    Discovery,
+    KeyFilter,
+    Need,
+    discover_for,
+    key_label,
+    pin_prompt,
+)
 
 
 def add_key_options(p: argparse.ArgumentParser, *, unit_code: bool = True, pin: bool = True) -> None:

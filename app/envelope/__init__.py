@@ -29,7 +29,14 @@ EnvelopedData).
 """
 
 from app.cancel import CancelToken
-from app.envelope.cms_bridge import CmsInfo, cms_recipients, export_cms, import_cms, is_cms, read_cms_info
+from app.envelope.cms_bridge import (
+    CmsInfo,
+    cms_recipients,
+    export_cms,
+    import_cms,
+    is_cms,
+    read_cms_info,
+)
 from app.envelope.engine import (
     check_metadata,
     decrypt_file,

@@ -13,8 +13,8 @@ from pathlib import Path
 import pymupdf
 import pytest
 
-from app.gm.names import make_uscc
 from app.demo.pki import Subject
+from app.gm.names import make_uscc
 from app.token.softkey import SoftkeyInfo, init_softkey
 from tests.support import softkey as virtual_ukey
 from tests.support.softkey import ADMIN_PIN, USER_PIN

@@ -34,7 +34,14 @@ from app.cli.common import (
     tr,
 )
 from app.cli.files import check_input, check_output, read_input
-from app.cli.keys import add_key_options, discover_keys, key_filter, open_for, print_warnings, terminal_chooser
+from app.cli.keys import (
+    add_key_options,
+    discover_keys,
+    key_filter,
+    open_for,
+    print_warnings,
+    terminal_chooser,
+)
 from app.envelope import (
     DEFAULT_CHUNK_SIZE,
     EnvelopeInfo,

@@ -36,7 +36,14 @@ from app.cli.common import (
     tr,
 )
 from app.cli.files import check_input, check_output, check_output_folder, read_input
-from app.cli.keys import add_key_options, discover_keys, key_filter, open_for, print_warnings, terminal_chooser
+from app.cli.keys import (
+    add_key_options,
+    discover_keys,
+    key_filter,
+    open_for,
+    print_warnings,
+    terminal_chooser,
+)
 from app.errors import BidSealError
 from app.pdfsign.errors import PdfSignError
 

@@ -31,7 +31,13 @@ from app.cli.common import (
     wipe,
 )
 from app.cli.files import check_output
-from app.cli.keys import add_key_options, discover_keys, key_filter, print_warnings, terminal_chooser
+from app.cli.keys import (
+    add_key_options,
+    discover_keys,
+    key_filter,
+    print_warnings,
+    terminal_chooser,
+)
 from app.token.identity import Identity
 from app.token.selection import Need, describe, key_label, pin_prompt, select_identity
 
@@ -114,7 +120,7 @@ def _error_line(exc: Any) -> str:
 
 def _list_json(result: Any) -> dict[str, Any]:
     """``scan().to_dict()`` with each certificate's PEM added (``"pem"``)."""
-    data = result.to_dict()
+    data: dict[str, Any] = result.to_dict()
     for lib, lib_d in zip(result.libraries, data["libraries"], strict=True):
         for dev, dev_d in zip(lib.devices, lib_d["devices"], strict=True):
             for ident, ident_d in zip(dev.identities, dev_d["identities"], strict=True):
