@@ -195,8 +195,8 @@ def _lock(fd: int) -> bool:
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError as exc:
-        # someone holds it; any other error means a file system without locks, where the
-        # PID and age tests decide
+        # Held by someone: False. A file system without locks: True, and the PID and age
+        # tests decide instead.
         return exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES)
     return True
 

@@ -6,6 +6,7 @@
     bidseal sign bid.pdf -o out.pdf --page 3 --rect 300,600,420,720 --seal legal
     bidseal sign bid.pdf -o out.pdf --cross-page [1-3,5]
     bidseal sign --batch in/ -o out/ --keyword 投标人（盖章） --cross-page
+    bidseal sign --batch in/ -o in/ --suffix -signed --recursive --keyword 投标人（盖章）
 
 Coordinates are points (1/72 in) on the page as a viewer shows it (top-left
 origin, rotation and crop applied); pages are numbered from 1. The PIN is read
@@ -64,7 +65,11 @@ def register(subparsers: Any) -> None:
     p.add_argument("-o", "--output", required=True, metavar="OUT",
                    help="输出文件（批量时为输出文件夹）/ output file (a folder with --batch)")
     p.add_argument("--suffix", default="",
-                   help="批量输出文件名后缀，如 -signed / file-name suffix for --batch outputs")
+                   help="批量输出文件名后缀，如 -signed；已带该后缀的文件视为之前的结果，不再签章 / "
+                        "file-name suffix for --batch outputs; files already carrying it are skipped")
+    p.add_argument("--recursive", action="store_true",
+                   help="批量时也处理子文件夹（否则子文件夹报告为已跳过）/ with --batch, include subfolders "
+                        "(otherwise they are reported as skipped)")
     where = p.add_argument_group("位置 / placement")
     where.add_argument("--page", type=int, metavar="N", help="页码（从 1 开始）/ page number (from 1)")
     where.add_argument("--rect", metavar="X0,Y0,X1,Y1", help="印章矩形（pt，左上角为原点）/ seal rectangle (pt)")
@@ -93,6 +98,41 @@ def register(subparsers: Any) -> None:
     p.add_argument("--force", action="store_true", help="替换已存在的输出文件 / replace an existing output file")
     add_json(p)
     p.set_defaults(func=cmd_sign)
+    _accept_dash_values(p, ("--suffix", "--rect"))
+
+
+def _accept_dash_values(parser: argparse.ArgumentParser, options: tuple[str, ...]) -> None:
+    """Let ``--suffix -signed`` and ``--rect -10,20,30,40`` work as the help shows.
+
+    argparse takes a value that starts with ``-`` (and is not a plain negative number)
+    for an option and fails; joining it to its option (``--suffix=-signed``) before
+    parsing is what a user would have to type otherwise.
+    """
+    original = parser.parse_known_args
+
+    def parse_known_args(args: Any = None, namespace: Any = None) -> Any:
+        if args is not None:
+            joined: list[str] = []
+            it = iter(args)
+            for a in it:
+                if a in options:
+                    nxt = next(it, None)
+                    if nxt is not None and nxt.startswith("-") and nxt != "--" and nxt not in _OPTION_NAMES:
+                        joined.append(f"{a}={nxt}")
+                        continue
+                    joined.append(a)
+                    if nxt is not None:
+                        joined.append(nxt)
+                    continue
+                joined.append(a)
+            args = joined
+        return original(args, namespace)
+
+    _OPTION_NAMES.update(s for action in parser._actions for s in action.option_strings)  # noqa: SLF001
+    parser.parse_known_args = parse_known_args  # type: ignore[method-assign]
+
+
+_OPTION_NAMES: set[str] = set()
 
 
 # -- argument parsing -------------------------------------------------------------------
@@ -325,26 +365,46 @@ def _check_paths(args: argparse.Namespace) -> None:
     check_output(args.output, force=args.force, source=args.input, interactive=not (args.json or args.pin_stdin))
 
 
+def _batch_plan(args: argparse.Namespace, cert: Any | None) -> Any:
+    from app.pdfsign import scan_batch
+
+    return scan_batch(args.batch, args.output, suffix=args.suffix, recursive=args.recursive,
+                      already_sealed_by=cert)
+
+
+def _print_skipped(plan: Any) -> None:
+    for s in plan.reported():
+        print(tr(f"跳过 {s.path}：{s.zh}", f"SKIP {s.path}: {s.en}"))
+
+
 def cmd_sign(args: argparse.Namespace) -> int:
-    from app.pdfsign import plan_batch, seal_batch
+    from app.pdfsign import seal_batch
 
     if bool(args.batch) == bool(args.input):
         raise _usage("请给出一个输入 PDF，或用 --batch 指定文件夹。", "Give one input PDF, or a folder with --batch.")
+    if args.recursive and not args.batch:
+        raise _usage("--recursive 只用于 --batch。", "--recursive goes with --batch.")
     _seal_requests(args, b"")  # argument mistakes first
     options = _options(args)
     _check_paths(args)
-    items = plan_batch(args.batch, args.output, suffix=args.suffix) if args.batch else None
-    if items is not None and not items:
-        raise _usage("输入文件夹中没有 PDF。", "The input folder has no PDF files.", folder=args.batch)
+    plan = _batch_plan(args, None) if args.batch else None
+    if plan is not None and not plan.items:
+        if not args.json:
+            _print_skipped(plan)
+        raise _usage("输入文件夹中没有需要签章的 PDF。", "The input folder has no PDF files to seal.",
+                     folder=args.batch, skipped=[s.to_dict() for s in plan.reported()])
     with _signer(args) as (signer, seal_images):
         seals = _seal_requests(args, _seal_image(args, seal_images))
-        if items is None:
+        if plan is None:
             return _seal_one(args, signer, seals, options)
+        # Now that the signer's certificate is known, files it already sealed are skipped too.
+        plan = _batch_plan(args, signer.certificate)
         Path(args.output).mkdir(parents=True, exist_ok=True)
-        summary = seal_batch(items, signer, seals, options=options, progress=_progress(args))
+        summary = seal_batch(list(plan.items), signer, seals, options=options, progress=_progress(args))
     if args.json:
-        print_json(summary.to_dict())
+        print_json({**summary.to_dict(), "skipped": [s.to_dict() for s in plan.reported()]})
     else:
+        _print_skipped(plan)
         for o in summary.outcomes:
             if o.ok and o.result is not None:
                 print(tr(f"成功 {o.item.input_path} -> {o.item.output_path}",
@@ -354,9 +414,12 @@ def cmd_sign(args: argparse.Namespace) -> int:
             elif o.error is not None:
                 print(tr(f"失败 {o.item.input_path}", f"FAIL {o.item.input_path}"))
                 print_error(o.error, sys.stdout)
-        print(tr(f"共 {len(summary.outcomes)} 个文件：成功 {len(summary.succeeded)}，失败 {len(summary.failed)}。",
-                 f"{len(summary.outcomes)} files: {len(summary.succeeded)} sealed, {len(summary.failed)} failed."))
-    return EXIT_OK if summary.all_ok else EXIT_ERROR
+        skipped = len(plan.reported())
+        print(tr(f"共 {len(summary.outcomes)} 个文件：成功 {len(summary.succeeded)}，失败 {len(summary.failed)}，"
+                 f"跳过 {skipped}。",
+                 f"{len(summary.outcomes)} files: {len(summary.succeeded)} sealed, {len(summary.failed)} failed, "
+                 f"{skipped} skipped."))
+    return EXIT_OK if summary.all_ok or not summary.outcomes else EXIT_ERROR
 
 
 __all__ = ["PdfSignError", "SignUsageError", "cmd_sign", "parse_pages", "parse_rect", "register"]
