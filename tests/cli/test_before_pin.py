@@ -133,7 +133,7 @@ def test_driver_failure_is_reported_by_every_command(keys: Keys, tmp_path: Path,
     argv = _commands(tmp_path, bid, envelope)[command]
     res = bidseal(*argv, stdin=f"{WRONG_PIN}\n{WRONG_PIN}\n".encode(), env={"SOFTSKF_FAULTS": spec})
     assert res.returncode == 2, (res.stdout, res.stderr)
-    assert "ERR_TOKEN_DISCOVERY" in res.stderr
+    assert "ERR_TOKEN_DRIVER" in res.stderr
     assert function in res.stderr and code in res.stderr
     assert "驱动" in res.stderr and "driver" in res.stderr
     assert "没有检测到 UKey" not in res.stderr and "No UKey detected" not in res.stderr
@@ -143,7 +143,7 @@ def test_driver_failure_is_reported_by_every_command(keys: Keys, tmp_path: Path,
 def test_a_named_key_is_used_despite_another_drivers_failure(keys: Keys, tmp_path: Path, bid: Path) -> None:
     """After a failure nothing is guessed, but a key named with --key that was read fine is used."""
     res = bidseal("token", "pin-info", "--json", env={"SOFTSKF_FAULTS": "SKF_ExportCertificate:1:0x0A000005"})
-    assert res.returncode == 2 and json.loads(res.stdout)["error"]["code"] == "ERR_TOKEN_DISCOVERY"
+    assert res.returncode == 2 and json.loads(res.stdout)["error"]["code"] == "ERR_TOKEN_DRIVER"
     found = json.loads(res.stdout)["error"]["details"]["found"]
     assert len(found) == 1 and "--key" in json.loads(res.stdout)["error"]["zh"]
     res = bidseal("token", "pin-info", "--key", found[0]["device"], "--json",

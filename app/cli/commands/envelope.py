@@ -424,16 +424,12 @@ def _import_cms(args: argparse.Namespace) -> int:
 
 def cmd_info(args: argparse.Namespace) -> int:
     check_input(args.file)
-    if _envelope_kind(args.file) == "cms":
-        cinfo = read_cms_info(args.file)
-        if args.json:
-            print_json(cinfo.to_dict())
-        else:
-            _print_cms_info(cinfo)
-        return EXIT_OK
-    info = read_info(args.file)
+    cms = _envelope_kind(args.file) == "cms"
+    info: CmsInfo | EnvelopeInfo = read_cms_info(args.file) if cms else read_info(args.file)
     if args.json:
         print_json(info.to_dict())
+    elif isinstance(info, CmsInfo):
+        _print_cms_info(info)
     else:
         _print_info(info)
     return EXIT_OK
