@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.errors import BidSealError
+from app.sensitive import wipe
 
 
 @dataclass
@@ -92,8 +93,3 @@ def start_monitor(libraries: list[str], callback: Callable[[Any], None]) -> Any:
     from app.token.monitor import monitor_all
 
     return monitor_all(callback, libraries)
-
-
-def wipe(buf: bytearray) -> None:
-    for i in range(len(buf)):
-        buf[i] = 0

@@ -119,7 +119,7 @@ class MainWindow(QMainWindow):
         self._preview_items: list[Any] = []
         self._build()
         self.retranslate()
-        language_signal().changed.connect(lambda _lang: self.retranslate())
+        language_signal().changed.connect(self._language_changed)
         self.resize(1280, 800)
         self.setAcceptDrops(True)
         if scan_keys:
@@ -160,6 +160,7 @@ class MainWindow(QMainWindow):
         self.key_dock.setFeatures(QDockWidget.DockWidgetFeature.NoDockWidgetFeatures)
         self.key_dock.setTitleBarWidget(QWidget())
         self.key_dock.setMinimumWidth(300)
+        self.key_dock.setMaximumWidth(360)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.key_dock)
         self.sig_panel = SignaturePanel()
         self.sig_dock = QDockWidget()
@@ -167,9 +168,10 @@ class MainWindow(QMainWindow):
         self.sig_dock.setWidget(self.sig_panel)
         self.sig_dock.setFeatures(QDockWidget.DockWidgetFeature.NoDockWidgetFeatures)
         self.sig_dock.setTitleBarWidget(QWidget())
-        self.sig_dock.setMinimumWidth(300)
+        self.sig_dock.setMinimumWidth(280)
+        self.sig_dock.setMaximumWidth(420)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.sig_dock)
-        self.resizeDocks([self.key_dock, self.sig_dock], [310, 320], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.key_dock, self.sig_dock], [320, 300], Qt.Orientation.Horizontal)
 
         self._actions()
         self._menus()
@@ -290,6 +292,7 @@ class MainWindow(QMainWindow):
         self.page_spin.setRange(0, 0)
         self.page_spin.setKeyboardTracking(False)
         self.page_spin.valueChanged.connect(lambda v: self.viewer.go_to_page(v - 1) if v > 0 else None)
+        self.page_spin.setEnabled(False)
         tb.addWidget(self.page_spin)
         self.page_total = QLabel(" / 0 ")
         tb.addWidget(self.page_total)
@@ -361,6 +364,10 @@ class MainWindow(QMainWindow):
             w.retranslate()
         self._update_banner()
         self._update_status()
+
+    def _language_changed(self, _lang: str) -> None:
+        self.statusBar().clearMessage()  # a sentence in the other language would stay otherwise
+        self.retranslate()
 
     # -- small helpers -----------------------------------------------------------------------------
     def _title(self) -> str:
@@ -539,6 +546,7 @@ class MainWindow(QMainWindow):
         self.viewer.set_document(info)
         self.thumbs.set_page_count(info.page_count)
         self.page_spin.blockSignals(True)
+        self.page_spin.setEnabled(True)
         self.page_spin.setRange(1, info.page_count)
         self.page_spin.setValue(1)
         self.page_spin.blockSignals(False)
@@ -613,6 +621,7 @@ class MainWindow(QMainWindow):
         self.sig_panel.set_empty()
         self.page_spin.setRange(0, 0)
         self.page_total.setText(" / 0 ")
+        self.page_spin.setEnabled(False)
         self._show_empty(True)
         self.setWindowTitle(self._title())
         self._update_banner()
@@ -886,6 +895,7 @@ class MainWindow(QMainWindow):
         self.signed.emit(output)
         if review is not None:
             self.review = None
+            self._update_banner()
             review.finish(output, None)
         view = result.get("verification")
         handle = self.open_file(output, verification=view)

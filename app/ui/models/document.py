@@ -81,8 +81,8 @@ class SealChoice:
 
 
 SEAL_LABELS: dict[str, Text] = {
-    "company": ("单位公章（投标专用章）", "Company seal (bid seal)"),
-    "legal": ("法定代表人章", "Legal representative's seal"),
+    "company": ("单位公章（投标专用章）", "Company seal"),
+    "legal": ("法定代表人章", "Legal rep. seal"),
 }
 
 

@@ -112,9 +112,11 @@ class SignatureView:
 
     @property
     def title(self) -> Text:
-        who = self.unit_name or self.signer or "?"
-        return (f"{VERDICT_ICONS[self.verdict]} 签名 {self.index}：{who}",
-                f"{VERDICT_ICONS[self.verdict]} Signature {self.index}: {who}")
+        return (f"{VERDICT_ICONS[self.verdict]} 签名 {self.index}", f"{VERDICT_ICONS[self.verdict]} Signature {self.index}")
+
+    @property
+    def who(self) -> str:
+        return self.unit_name or self.signer or "?"
 
 
 @dataclass(frozen=True)

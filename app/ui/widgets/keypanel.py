@@ -149,14 +149,16 @@ class KeyPanel(QWidget):
         self.scanning = False
         self.combo.blockSignals(True)
         self.combo.clear()
-        for v in self.views:
+        for i, v in enumerate(self.views):
             self.combo.addItem(pick(v.title), v.key_id)
+            self.combo.setItemData(i, pick(v.title), Qt.ItemDataRole.ToolTipRole)
         index = next((i for i, v in enumerate(self.views) if v.key_id == keep), 0 if self.views else -1)
         self.combo.setCurrentIndex(index)
         self.combo.blockSignals(False)
         new = self.views[index] if index >= 0 else None
         changed = (new.key_id if new else None) != keep
         self.current = new
+        self.combo.setToolTip(pick(new.title) if new else "")
         if changed:
             self.pin = None
         self._render()
@@ -194,6 +196,7 @@ class KeyPanel(QWidget):
         self.demo.setText(pick(DEMO_LABEL))
         for i, v in enumerate(self.views):
             self.combo.setItemText(i, pick(v.title))
+            self.combo.setItemData(i, pick(v.title), Qt.ItemDataRole.ToolTipRole)
         self.palette_.retranslate()
         self._render()
 
