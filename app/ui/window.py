@@ -14,10 +14,11 @@ and :meth:`MainWindow.show_error`. The web-page review entry point is
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtGui import (
@@ -45,12 +46,7 @@ from PySide6.QtWidgets import (
 
 from app.errors import BidSealError
 from app.ui import i18n
-from app.ui.dialogs.crosspage_dialog import CrossPageDialog
-from app.ui.dialogs.error_dialog import ErrorDialog, show_error
-from app.ui.dialogs.keyword_dialog import KeywordDialog
-from app.ui.dialogs.placement_common import PreviewDialog
 from app.ui.i18n import error_text, tr
-from app.ui.key_actions import KeyActions
 from app.ui.keywatch import KeyWatcher
 from app.ui.models.document import (
     CrossPageSeal,
@@ -63,10 +59,8 @@ from app.ui.models.document import (
 from app.ui.models.keys import IdentityView, PinView, pin_view
 from app.ui.models.signatures import SignatureView, VerificationView
 from app.ui.render import PageRenderer
-from app.ui.review import ReviewDeclined, ReviewHints, ReviewSession, remove_stale_reviews
 from app.ui.runner import TaskContext, TaskHandle, TaskRunner
 from app.ui.settings import Settings
-from app.ui.signing import SigningFlow
 from app.ui.widgets.banner import Banner
 from app.ui.widgets.common import language_signal, switch_language
 from app.ui.widgets.keypanel import KeyPanel
@@ -75,6 +69,15 @@ from app.ui.widgets.sigpanel import SignaturePanel
 from app.ui.widgets.thumbnails import ThumbnailStrip
 from app.ui.widgets.viewer import DocumentView
 from app.ui.wire import error_from_wire
+
+if TYPE_CHECKING:  # dialogs and flows are imported when first used: a faster start
+    from app.ui.dialogs.crosspage_dialog import CrossPageDialog
+    from app.ui.dialogs.error_dialog import ErrorDialog
+    from app.ui.dialogs.keyword_dialog import KeywordDialog
+    from app.ui.dialogs.placement_common import PreviewDialog
+    from app.ui.key_actions import KeyActions
+    from app.ui.review import ReviewHints, ReviewSession
+    from app.ui.signing import SigningFlow
 
 ZOOM_PRESETS: tuple[tuple[str, str, float | str], ...] = (
     ("适合宽度", "Fit width", "width"),
@@ -103,7 +106,7 @@ class MainWindow(QMainWindow):
         self.runner = TaskRunner(self)
         self.renderer = PageRenderer(self)
         self.keys = KeyWatcher(self.runner, self, monitor=monitor_keys)
-        self.key_actions = KeyActions(self, self.runner)
+        self._key_actions: KeyActions | None = None
         #: Extra trusted roots (DER) for the signature panel, besides the configured trust store.
         self.trust_roots_der: list[bytes] = []
         self.doc: DocInfo | None = None
@@ -122,9 +125,10 @@ class MainWindow(QMainWindow):
         language_signal().changed.connect(self._language_changed)
         self.resize(1280, 800)
         self.setAcceptDrops(True)
+        # Processes (token host, render and engine processes) start once the window is on screen.
         if scan_keys:
-            QTimer.singleShot(0, self.keys.rescan)
-        QTimer.singleShot(0, self._warm_up)
+            QTimer.singleShot(50, self.keys.rescan)
+        QTimer.singleShot(50, self._warm_up)
 
     # -- construction ------------------------------------------------------------------------------
     def _build(self) -> None:
@@ -365,6 +369,15 @@ class MainWindow(QMainWindow):
         self._update_banner()
         self._update_status()
 
+    @property
+    def key_actions(self) -> KeyActions:
+        """Certificate and PIN actions of the UKey panel (made on first use)."""
+        if self._key_actions is None:
+            from app.ui.key_actions import KeyActions
+
+            self._key_actions = KeyActions(self, self.runner)
+        return self._key_actions
+
     def _language_changed(self, _lang: str) -> None:
         self.statusBar().clearMessage()  # a sentence in the other language would stay otherwise
         self.retranslate()
@@ -392,6 +405,8 @@ class MainWindow(QMainWindow):
 
     def show_error(self, exc: Any, title: str | None = None) -> ErrorDialog:
         """Show an error sentence (with details folded away); available to every dialog."""
+        from app.ui.dialogs.error_dialog import show_error
+
         self.last_error = exc
         return show_error(self, exc, title)
 
@@ -401,7 +416,9 @@ class MainWindow(QMainWindow):
 
     def _warm_up(self) -> None:
         from app.ui.engine_client import engine_pool
+        from app.ui.review import remove_stale_reviews
 
+        self.renderer.warm_up()
         remove_stale_reviews()
         self.runner.submit(lambda ctx: engine_pool().prewarm(), name="engine-warm-up")
 
@@ -558,13 +575,32 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(self._title())
         self._update_banner()
         self._update_status()
-        if info.page_count > len(info.pages):
-            self._load_geometry(info)
         if verification is not None:
             self._verified(verification)
         else:
-            self._verify(info.path)
+            self.sig_panel.set_checking()
+        # The first page is drawn before the background work starts competing for the CPU.
+        self._after_first_page(info, verification is None)
         self.document_opened.emit(info)
+
+    def _after_first_page(self, info: DocInfo, verify: bool) -> None:
+        started = [False]
+
+        def start(*_: Any) -> None:
+            if started[0]:
+                return
+            started[0] = True
+            with contextlib.suppress(RuntimeError, TypeError):
+                self.renderer.page_ready.disconnect(start)
+            if self.doc is not info:
+                return
+            if info.page_count > len(info.pages):
+                self._load_geometry(info)
+            if verify:
+                self._verify(info.path)
+
+        self.renderer.page_ready.connect(start)
+        QTimer.singleShot(400, start)
 
     def _load_geometry(self, info: DocInfo) -> None:
         path, start, total = info.path, len(info.pages), info.page_count
@@ -574,7 +610,7 @@ class MainWindow(QMainWindow):
 
             at = start
             while at < total and not ctx.cancel.is_set():
-                ctx.partial(self.renderer.call("geometry", {"path": path, "start": at, "count": GEOMETRY_CHUNK}))
+                ctx.partial(ctx.engine("geometry", {"path": path, "start": at, "count": GEOMETRY_CHUNK}))
                 at += GEOMETRY_CHUNK
             return at
 
@@ -783,6 +819,8 @@ class MainWindow(QMainWindow):
         if not self._need_document():
             return None
         self._close_placement_dialog()
+        from app.ui.dialogs.keyword_dialog import KeywordDialog
+
         dialog = KeywordDialog(self.seal_choices(), self, seal_size_mm=self.settings.seal_size_mm,
                                **({"keyword": keyword} if keyword else {}))
         if occurrence is not None:
@@ -815,6 +853,8 @@ class MainWindow(QMainWindow):
             self.notify(tr("骑缝章至少需要两页。", "A cross-page seal needs at least two pages."))
             return None
         self._close_placement_dialog()
+        from app.ui.dialogs.crosspage_dialog import CrossPageDialog
+
         dialog = CrossPageDialog(self.seal_choices(), self.doc.page_count, self)
         dialog.preview_requested.connect(lambda spec, choice: self._preview(dialog, spec, choice))
 
@@ -867,6 +907,8 @@ class MainWindow(QMainWindow):
         identity, view = self.current_identity()
         out = Path(output_path) if output_path else self.default_output()
         assert out is not None
+        from app.ui.signing import SigningFlow
+
         review = self.review
         flow = SigningFlow(self, self.runner, identity, view, self.viewer.plan.to_specs(), self.doc.path, str(out),
                            extra_roots=self.trust_roots_der,
@@ -928,6 +970,8 @@ class MainWindow(QMainWindow):
         if self.review is not None:
             self.decline_review("replaced by a new request")
 
+        from app.ui.review import ReviewSession
+
         def prepare(ctx: TaskContext) -> ReviewSession:
             return ReviewSession.prepare(pdf_path, origin, hints, on_done)
 
@@ -978,6 +1022,8 @@ class MainWindow(QMainWindow):
             return
         self._update_banner()
         self._update_status()
+        from app.ui.review import ReviewDeclined
+
         session.finish(None, ReviewDeclined(why))
         if why == "declined":
             self.notify(tr("已拒绝该网页的签章请求。", "The web page's request was declined."))
