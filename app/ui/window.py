@@ -673,10 +673,22 @@ class MainWindow(QMainWindow):
             empty.setEnabled(False)
 
     def _save_settings(self) -> None:
-        try:
-            self.settings.save()
-        except OSError as exc:
-            self.notify(tr(f"无法保存设置：{exc}", f"Settings could not be saved: {exc}"))
+        """Write the settings on a worker thread (the UI thread never waits on the disk)."""
+        import copy
+
+        snapshot = copy.deepcopy(self.settings)
+
+        def failed(exc: BidSealError) -> None:
+            self.notify(tr("无法保存设置。", "Settings could not be saved."))
+
+        def save(ctx: TaskContext) -> None:
+            try:
+                snapshot.save()
+            except OSError as exc:
+                raise BidSealError("无法保存设置。", "Settings could not be saved.", code="ERR_SETTINGS",
+                                   details={"reason": str(exc)}) from exc
+
+        self.runner.submit(save, name="save-settings", on_error=failed)
 
     # -- view state ------------------------------------------------------------------------------------
     def _page_changed(self, page: int) -> None:

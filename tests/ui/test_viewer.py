@@ -110,6 +110,7 @@ def test_recent_files_and_close(qtbot: Any, window: Any, tmp_path: Path) -> None
     assert window.settings.recent_files[:2] == [str(b.resolve()), str(a.resolve())]
     from app.ui.settings import Settings
 
+    qtbot.waitUntil(lambda: Settings.load().recent_files[:2] == [str(b.resolve()), str(a.resolve())])
     assert Settings.load().recent_files[:2] == [str(b.resolve()), str(a.resolve())]
     window._fill_recent()
     assert [act.text() for act in window.recent_menu.actions()][:2] == [str(b.resolve()), str(a.resolve())]
