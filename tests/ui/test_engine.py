@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pymupdf
 import pytest
+from app.gm.pki import demo_pki
 
 from app.cancel import CancelToken, OperationCancelled
 from app.demo.pki import demo_pki
