@@ -55,21 +55,21 @@ def pin_info(identity: Any) -> Any:
 def change_pin(identity: Any, old: bytearray, new: bytearray) -> None:
     from app import token
 
-    try:
-        token.change_pin(identity, old, new)
-    finally:
-        wipe(old)
-        wipe(new)
+    _wiped_after(token.change_pin, identity, old, new)
 
 
 def unblock(identity: Any, admin: bytearray, new: bytearray) -> None:
     from app import token
 
+    _wiped_after(token.unblock, identity, admin, new)
+
+
+def _wiped_after(call: Callable[..., None], identity: Any, *pins: bytearray) -> None:
     try:
-        token.unblock(identity, admin, new)
+        call(identity, *pins)
     finally:
-        wipe(admin)
-        wipe(new)
+        for pin in pins:
+            wipe(pin)
 
 
 @contextlib.contextmanager

@@ -7,7 +7,8 @@ class wires widgets, actions and flows together.
 
 Extension points for later features (envelopes, batch, diagnostics, settings):
 :attr:`MainWindow.tools_menu` / :meth:`MainWindow.add_tool_action`, the shared
-:attr:`MainWindow.settings` (:class:`app.ui.settings.Settings`), :attr:`MainWindow.runner`
+:attr:`MainWindow.settings` (the shared :class:`app.settings.Settings`; a settings dialog saves
+with :func:`app.settings.save` and calls :meth:`MainWindow.apply_settings`), :attr:`MainWindow.runner`
 and :meth:`MainWindow.show_error`. The web-page review entry point is
 :meth:`MainWindow.open_for_review`.
 """
@@ -16,7 +17,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -44,6 +47,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app import settings as app_settings
 from app.errors import BidSealError
 from app.ui import i18n
 from app.ui.i18n import error_text, tr
@@ -60,7 +64,7 @@ from app.ui.models.keys import IdentityView, PinView, pin_view
 from app.ui.models.signatures import SignatureView, VerificationView
 from app.ui.render import PageRenderer
 from app.ui.runner import TaskContext, TaskHandle, TaskRunner
-from app.ui.settings import Settings
+from app.ui.state import WindowState
 from app.ui.widgets.banner import Banner
 from app.ui.widgets.common import language_signal, switch_language
 from app.ui.widgets.keypanel import KeyPanel
@@ -98,10 +102,16 @@ class MainWindow(QMainWindow):
     verification_ready = Signal(object)  # VerificationView
     signed = Signal(str)  # output path
 
-    def __init__(self, settings: Settings | None = None, *, monitor_keys: bool = True, scan_keys: bool = True) -> None:
+    def __init__(self, settings: app_settings.Settings | None = None, *, state: WindowState | None = None,
+                 monitor_keys: bool = True, scan_keys: bool = True) -> None:
         super().__init__()
         self.setObjectName("mainWindow")
-        self.settings = settings or Settings.load()
+        #: The user's settings (one file shared with the CLI: app.settings).
+        self.settings = settings if settings is not None else app_settings.load()
+        #: What the window remembers between runs (recent files, seal size).
+        self.state = state if state is not None else WindowState.load()
+        self._state_lock = threading.Lock()
+        self._state_seq = self._state_written = 0
         i18n.set_language(self.settings.language)
         self.runner = TaskRunner(self)
         self.renderer = PageRenderer(self)
@@ -133,7 +143,7 @@ class MainWindow(QMainWindow):
     # -- construction ------------------------------------------------------------------------------
     def _build(self) -> None:
         self.viewer = DocumentView(self.renderer)
-        self.viewer.seal_size_mm = self.settings.seal_size_mm
+        self.viewer.seal_size_mm = self.state.seal_size_mm
         self.thumbs = ThumbnailStrip(self.renderer)
         self.banner = Banner()
         self.empty = QLabel()
@@ -158,23 +168,9 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(center)
 
         self.key_panel = KeyPanel()
-        self.key_dock = QDockWidget()
-        self.key_dock.setObjectName("keyDock")
-        self.key_dock.setWidget(self.key_panel)
-        self.key_dock.setFeatures(QDockWidget.DockWidgetFeature.NoDockWidgetFeatures)
-        self.key_dock.setTitleBarWidget(QWidget())
-        self.key_dock.setMinimumWidth(300)
-        self.key_dock.setMaximumWidth(360)
-        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.key_dock)
+        self.key_dock = self._dock(self.key_panel, "keyDock", Qt.DockWidgetArea.LeftDockWidgetArea, 300, 360)
         self.sig_panel = SignaturePanel()
-        self.sig_dock = QDockWidget()
-        self.sig_dock.setObjectName("signatureDock")
-        self.sig_dock.setWidget(self.sig_panel)
-        self.sig_dock.setFeatures(QDockWidget.DockWidgetFeature.NoDockWidgetFeatures)
-        self.sig_dock.setTitleBarWidget(QWidget())
-        self.sig_dock.setMinimumWidth(280)
-        self.sig_dock.setMaximumWidth(420)
-        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.sig_dock)
+        self.sig_dock = self._dock(self.sig_panel, "signatureDock", Qt.DockWidgetArea.RightDockWidgetArea, 280, 420)
         self.resizeDocks([self.key_dock, self.sig_dock], [320, 300], Qt.Orientation.Horizontal)
 
         self._actions()
@@ -206,6 +202,18 @@ class MainWindow(QMainWindow):
         self.banner.accepted.connect(self.sign)
         self.banner.declined.connect(self.decline_review)
         self._show_empty(True)
+
+    def _dock(self, panel: QWidget, name: str, area: Qt.DockWidgetArea, least: int, most: int) -> QDockWidget:
+        """A fixed side panel (the panels carry their own titles)."""
+        dock = QDockWidget()
+        dock.setObjectName(name)
+        dock.setWidget(panel)
+        dock.setFeatures(QDockWidget.DockWidgetFeature.NoDockWidgetFeatures)
+        dock.setTitleBarWidget(QWidget())
+        dock.setMinimumWidth(least)
+        dock.setMaximumWidth(most)
+        self.addDockWidget(area, dock)
+        return dock
 
     def _action(self, name: str, slot: Any, shortcut: QKeySequence | str | None = None) -> QAction:
         action = QAction(self)
@@ -570,8 +578,8 @@ class MainWindow(QMainWindow):
         self.page_total.setText(f" / {info.page_count} ")
         self._show_empty(False)
         if self.review is None or Path(info.path) != self.review.copy:
-            self.settings.add_recent(info.path)
-            self._save_settings()
+            self.state.add_recent(info.path)
+            self._save_state()
         self.setWindowTitle(self._title())
         self._update_banner()
         self._update_status()
@@ -665,30 +673,32 @@ class MainWindow(QMainWindow):
 
     def _fill_recent(self) -> None:
         self.recent_menu.clear()
-        for path in self.settings.recent_files:
+        for path in self.state.recent_files:
             action = self.recent_menu.addAction(path)
             action.triggered.connect(lambda _c=False, p=path: self.open_file(p))
-        if not self.settings.recent_files:
+        if not self.state.recent_files:
             empty = self.recent_menu.addAction(tr("（无）", "(none)"))
             empty.setEnabled(False)
 
-    def _save_settings(self) -> None:
-        """Write the settings on a worker thread (the UI thread never waits on the disk)."""
+    def _save_state(self) -> None:
+        """Write the window state on a worker thread (the UI thread never waits on the disk)."""
         import copy
 
-        snapshot = copy.deepcopy(self.settings)
-
-        def failed(exc: BidSealError) -> None:
-            self.notify(tr("无法保存设置。", "Settings could not be saved."))
+        snapshot = copy.deepcopy(self.state)
+        self._state_seq += 1
+        seq = self._state_seq
 
         def save(ctx: TaskContext) -> None:
             try:
-                snapshot.save()
+                with self._state_lock:  # in order: an older snapshot never overwrites a newer one
+                    if seq > self._state_written:
+                        snapshot.save()
+                        self._state_written = seq
             except OSError as exc:
-                raise BidSealError("无法保存设置。", "Settings could not be saved.", code="ERR_SETTINGS",
-                                   details={"reason": str(exc)}) from exc
+                raise BidSealError("无法保存最近打开的文件列表。", "The list of recent files could not be saved.",
+                                   code="ERR_SETTINGS_FILE", details={"reason": str(exc)}) from exc
 
-        self.runner.submit(save, name="save-settings", on_error=failed)
+        self.runner.submit(save, name="save-state", on_error=lambda exc: self.notify(error_text(exc)))
 
     # -- view state ------------------------------------------------------------------------------------
     def _page_changed(self, page: int) -> None:
@@ -762,10 +772,27 @@ class MainWindow(QMainWindow):
         box.open()
 
     def set_language(self, lang: str) -> None:
-        self.settings.language = "en" if lang == "en" else "zh"
-        self._save_settings()
-        (self.act_en if self.settings.language == "en" else self.act_zh).setChecked(True)
-        switch_language(self.settings.language)
+        """Switch the window's language and remember it in the shared settings."""
+        value = "en" if str(lang).lower().startswith("en") else "zh_CN"
+        if value != self.settings.language:
+            self.settings = replace(self.settings, language=value)
+
+            def save(ctx: TaskContext) -> None:
+                app_settings.update(language=value)
+
+            self.runner.submit(save, name="save-language", on_error=lambda exc: self.notify(error_text(exc)))
+        self._apply_language()
+
+    def apply_settings(self, settings: app_settings.Settings) -> None:
+        """Use settings a dialog has just saved (language, output folder and naming)."""
+        self.settings = settings
+        self._apply_language()
+
+    def _apply_language(self) -> None:
+        en = self.settings.language == "en"
+        (self.act_en if en else self.act_zh).setChecked(True)
+        if i18n.language() != ("en" if en else "zh"):
+            switch_language("en" if en else "zh")
 
     # -- signatures --------------------------------------------------------------------------------------
     def show_signature(self, sig: SignatureView) -> None:
@@ -833,7 +860,7 @@ class MainWindow(QMainWindow):
         self._close_placement_dialog()
         from app.ui.dialogs.keyword_dialog import KeywordDialog
 
-        dialog = KeywordDialog(self.seal_choices(), self, seal_size_mm=self.settings.seal_size_mm,
+        dialog = KeywordDialog(self.seal_choices(), self, seal_size_mm=self.state.seal_size_mm,
                                **({"keyword": keyword} if keyword else {}))
         if occurrence is not None:
             dialog.nth.setChecked(True)
@@ -894,7 +921,7 @@ class MainWindow(QMainWindow):
             return None
         if self.review is not None:
             return self.review.output
-        return default_output_path(self.doc.path, self.settings.output_suffix or "-已签章")
+        return default_output_path(self.doc.path, self.settings.output_path("sealed", self.doc.path))
 
     def sign_as(self) -> SigningFlow | None:
         if self.doc is None:

@@ -31,15 +31,6 @@ SHOTS = ("01-start.png", "02-seals-placed.png", "03-pin-dialog.png", "04-signatu
 CJK_SAMPLE = "投标文件签章验证口令"
 
 
-def _relaunch_under_xvfb(argv: list[str]) -> int:
-    xvfb = shutil.which("xvfb-run")
-    if not xvfb:
-        print("需要 X 显示或 xvfb-run / needs an X display or xvfb-run (apt install xvfb xauth)", file=sys.stderr)
-        return 2
-    env = dict(os.environ, QT_QPA_PLATFORM="xcb")
-    return subprocess.call([xvfb, "-a", "-s", "-screen 0 1280x800x24", sys.executable, __file__, *argv], env=env)
-
-
 # -- checks -----------------------------------------------------------------------------------
 def cjk_renders() -> tuple[bool, str]:
     """True when the application font has glyphs for Chinese (no tofu boxes)."""
@@ -159,8 +150,8 @@ def make(out: Path) -> list[str]:
         ok, why = cjk_renders()
         if not ok:
             problems.append(f"Chinese text would render as boxes ({why}); install fonts-wqy-microhei")
+        from app.settings import Settings
         from app.ui.engine_client import shutdown
-        from app.ui.settings import Settings
         from app.ui.window import MainWindow
 
         window = MainWindow(Settings())
@@ -234,8 +225,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent)
     args = parser.parse_args(argv)
-    if not os.environ.get("DISPLAY") and sys.platform.startswith("linux"):
-        return _relaunch_under_xvfb(argv)
+    from tests.ui.xvfb import needs_display, rerun_under_xvfb
+
+    if needs_display():
+        return rerun_under_xvfb(__file__, argv)
     os.environ.setdefault("QT_QPA_PLATFORM", "xcb")
     args.out.mkdir(parents=True, exist_ok=True)
     problems = make(args.out)

@@ -76,7 +76,7 @@ def child_start(launched: float) -> dict[str, Any]:
     from PySide6.QtWidgets import QApplication
 
     app = QApplication([sys.argv[0]])
-    from app.ui.settings import Settings
+    from app.settings import Settings
     from app.ui.window import MainWindow
 
     painted: list[float] = []
@@ -115,7 +115,7 @@ def child_session(pdf: str, do_seal: bool) -> dict[str, Any]:
     subprocess.run([sys.executable, "-m", "app.cli.main", "softkey", "init", "--store", str(tmp / "store"),
                     "--pki", str(tmp / "pki")], check=True, capture_output=True, cwd=REPO)
     app = QApplication([sys.argv[0]])
-    from app.ui.settings import Settings
+    from app.settings import Settings
     from app.ui.window import MainWindow
 
     window = MainWindow(Settings(), monitor_keys=False)
@@ -260,13 +260,10 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(child_session(args.pdf, args.seal)))
         return 0
 
-    if not os.environ.get("DISPLAY") and sys.platform.startswith("linux"):
-        xvfb = shutil.which("xvfb-run")
-        if not xvfb:
-            print("needs xvfb-run (apt install xvfb xauth)", file=sys.stderr)
-            return 2
-        env = dict(os.environ, QT_QPA_PLATFORM="xcb")
-        return subprocess.call([xvfb, "-a", "-s", "-screen 0 1280x800x24", sys.executable, __file__, *argv], env=env)
+    from tests.ui.xvfb import needs_display, rerun_under_xvfb
+
+    if needs_display():
+        return rerun_under_xvfb(__file__, argv)
 
     from tests.benchmarks.bench_pdf_seal import generate
 

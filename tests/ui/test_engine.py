@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pymupdf
 import pytest
-from app.gm.pki import demo_pki
 
 from app.cancel import CancelToken, OperationCancelled
 from app.demo.pki import demo_pki

@@ -13,7 +13,6 @@ from typing import Any
 
 import pymupdf
 import pytest
-from app.gm.pki import CertificateAuthority, Subject
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import QApplication

@@ -41,7 +41,9 @@ def test_screenshots_of_the_main_flows(tmp_path: Path) -> None:
     assert xvfb, "xvfb-run is installed by installer/linux/gui-deps.txt (bash installer/bootstrap.sh)"
     env = dict(os.environ, QT_QPA_PLATFORM="xcb", PYTHONPATH=str(REPO))
     env.pop("DISPLAY", None)
-    proc = subprocess.run([xvfb, "-a", "-s", "-screen 0 1280x800x24", sys.executable, str(SCRIPT),
+    from tests.ui.xvfb import SCREEN
+
+    proc = subprocess.run([xvfb, "-a", "-s", SCREEN, sys.executable, str(SCRIPT),
                            "--out", str(tmp_path)], capture_output=True, text=True, env=env, timeout=600)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     names = sorted(p.name for p in tmp_path.glob("*.png"))

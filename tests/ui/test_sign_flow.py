@@ -121,10 +121,12 @@ def test_pin_is_wiped_and_not_kept(qtbot: Any, window: Any, bid_pdf: Path, monke
     assert len(seen) == 1, "one PIN entry, one login for the whole operation"
     assert isinstance(seen[0], bytearray) and len(seen[0]) == len(PIN) and not any(seen[0])
     assert all(v != PIN and v != PIN.encode() for v in vars(flow).values() if isinstance(v, (str, bytes)))
-    from app.ui.settings import settings_path
+    from app.settings import settings_file
+    from app.ui.state import state_path
 
-    if settings_path().exists():
-        assert PIN not in settings_path().read_text(encoding="utf-8")
+    for path in (settings_file(), state_path()):
+        if path.exists():
+            assert PIN not in path.read_text(encoding="utf-8")
 
 
 def test_cancel_while_sealing_leaves_nothing(qtbot: Any, window: Any, bid_pdf: Path) -> None:

@@ -8,7 +8,6 @@ from typing import Any
 
 import pymupdf
 import pytest
-from app.gm.pki import Subject
 
 from app.demo.pki import Subject
 from app.gm import sm2

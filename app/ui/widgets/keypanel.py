@@ -197,6 +197,7 @@ class KeyPanel(QWidget):
         for i, v in enumerate(self.views):
             self.combo.setItemText(i, pick(v.title))
             self.combo.setItemData(i, pick(v.title), Qt.ItemDataRole.ToolTipRole)
+        self.combo.setToolTip(pick(self.current.title) if self.current else "")
         self.palette_.retranslate()
         self._render()
 
