@@ -137,8 +137,8 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
         # Processes (token host, render and engine processes) start once the window is on screen.
         if scan_keys:
-            QTimer.singleShot(50, self.keys.rescan)
-        QTimer.singleShot(50, self._warm_up)
+            QTimer.singleShot(50, self, self.keys.rescan)
+        QTimer.singleShot(50, self, self._warm_up)
 
     # -- construction ------------------------------------------------------------------------------
     def _build(self) -> None:
@@ -199,7 +199,7 @@ class MainWindow(QMainWindow):
         self.thumbs.page_clicked.connect(self.viewer.go_to_page)
         self.sig_panel.signature_clicked.connect(self.show_signature)
         self.renderer.failed.connect(lambda exc: self.notify(error_text(exc)))
-        self.banner.accepted.connect(self.sign)
+        self.banner.accepted.connect(self._banner_accepted)
         self.banner.declined.connect(self.decline_review)
         self._show_empty(True)
 
@@ -595,7 +595,7 @@ class MainWindow(QMainWindow):
         started = [False]
 
         def start(*_: Any) -> None:
-            if started[0]:
+            if started[0] or getattr(self, "_shut", False):
                 return
             started[0] = True
             with contextlib.suppress(RuntimeError, TypeError):
@@ -608,7 +608,7 @@ class MainWindow(QMainWindow):
                 self._verify(info.path)
 
         self.renderer.page_ready.connect(start)
-        QTimer.singleShot(400, start)
+        QTimer.singleShot(400, self, start)  # cancelled if the window goes first
 
     def _load_geometry(self, info: DocInfo) -> None:
         path, start, total = info.path, len(info.pages), info.page_count
@@ -748,18 +748,23 @@ class MainWindow(QMainWindow):
     def _update_banner(self) -> None:
         if self.review is not None:
             self.banner.show_message(
-                tr(f"网站 {self.review.origin} 请求您为此文件签章。请核对文件内容、放置印章后点击“签章并返回”；"
-                   "不同意请点击“拒绝”。BidSeal 只签署此处显示的文件。",
+                tr(f"网站 {self.review.origin} 请求您为此文件签章。请核对文件内容、放置印章后点击“"
+                   f"{self._review_button()[0]}”；不同意请点击“拒绝”。BidSeal 只签署此处显示的文件。",
                    f"The web site {self.review.origin} asks you to seal this file. Check it, place your seals, "
-                   "then click “Sign and return”; click “Decline” if you do not agree. BidSeal signs exactly "
-                   "the file shown here."),
-                "review", tr("签章并返回", "Sign and return"), tr("拒绝", "Decline"))
+                   f"then click “{self._review_button()[1]}”; click “Decline” if you do not agree. BidSeal "
+                   "signs exactly the file shown here."),
+                "review", tr(*self._review_button()), tr("拒绝", "Decline"))
         elif self.doc is not None and not self.doc.sealable and self.doc.refusal is not None:
             err = error_from_wire(self.doc.refusal)
             self.banner.show_message(tr("此文件只能查看，不能签章：", "This file can be viewed but not sealed: ")
                                      + error_text(err), "warn")
         else:
             self.banner.clear()
+
+    def _review_button(self) -> tuple[str, str]:
+        if self.review is not None and not self.review.sign:
+            return "确认盖章位置", "Confirm the seal positions"
+        return "签章并返回", "Sign and return"
 
     def about(self) -> None:
         from app import __version__
@@ -992,7 +997,7 @@ class MainWindow(QMainWindow):
 
     # -- review requests from the localhost helper --------------------------------------------------------------
     def open_for_review(self, pdf_path: str | os.PathLike[str], hints: Mapping[str, Any] | ReviewHints | None = None,
-                        on_done: Any = None, *, origin: str = "") -> TaskHandle:
+                        on_done: Any = None, *, origin: str = "", sign: bool = True) -> TaskHandle:
         """Show a PDF a web page sent, for the bidder to review, seal and sign - or decline.
 
         :param pdf_path: the PDF received (it is copied to a private folder; that copy is
@@ -1005,6 +1010,10 @@ class MainWindow(QMainWindow):
             one, closes the window, or the file cannot be opened. Called exactly once, on the
             UI thread.
         :param origin: the web site that asked (shown in the banner).
+        :param sign: False for review only: the bidder places the seals and confirms, and
+            ``on_done(ReviewedPlacements, None)`` hands back where they go (plain placement
+            specs, displayed page coordinates, as :meth:`SealingPlan.to_specs`) for a caller
+            that seals the file itself; nothing is signed here and no PIN is asked.
         """
         if self.review is not None:
             self.decline_review("replaced by a new request")
@@ -1012,7 +1021,7 @@ class MainWindow(QMainWindow):
         from app.ui.review import ReviewSession
 
         def prepare(ctx: TaskContext) -> ReviewSession:
-            return ReviewSession.prepare(pdf_path, origin, hints, on_done)
+            return ReviewSession.prepare(pdf_path, origin, hints, on_done, sign=sign)
 
         def ready(session: ReviewSession) -> None:
             self.review = session
@@ -1035,6 +1044,38 @@ class MainWindow(QMainWindow):
                                    code="ERR_REVIEW_INPUT", details={"reason": str(exc)}) from exc
 
         return self.runner.submit(prepare_safe, name="review-prepare", on_result=ready, on_error=failed)
+
+    def _banner_accepted(self) -> None:
+        if self.review is not None and not self.review.sign:
+            self.confirm_review()
+        else:
+            self.sign()
+
+    def confirm_review(self) -> None:
+        """Review-only requests: hand the confirmed placements back (the shown copy is checked
+        unchanged first)."""
+        session = self.review
+        if session is None:
+            return
+        specs = self.viewer.plan.to_specs()
+        if not specs:
+            self.notify(tr("请先放置印章，再确认。", "Place the seals first, then confirm."))
+            return
+        from app.ui.review import ReviewedPlacements
+
+        def check(ctx: TaskContext) -> ReviewedPlacements:
+            session.check_unchanged()
+            return ReviewedPlacements(session.source, session.digest, tuple(specs))
+
+        def done(result: ReviewedPlacements) -> None:
+            if self.review is session:
+                self.review = None
+                self._update_banner()
+                self._update_status()
+            session.finish(result, None)  # type: ignore[arg-type]
+            self.notify(tr("已确认盖章位置。", "The seal positions were confirmed."))
+
+        self.runner.submit(check, name="review-confirm", on_result=done, on_error=self.show_error)
 
     def _review_failed(self, session: ReviewSession, exc: BidSealError) -> None:
         if self.review is session:
