@@ -28,20 +28,17 @@ class KeyScan:
 
 
 def scan() -> KeyScan:
-    """Every identity on every inserted key (all configured SKF libraries)."""
-    from app import token
+    """Every identity on every inserted key (all configured SKF libraries); each driver fault
+    met on the way becomes a problem naming the library and SKF function
+    (:func:`app.token.selection.discover`, the same discovery the CLI uses)."""
+    from app.token.selection import discover
 
-    result = token.scan()
-    out = KeyScan(identities=list(result.identities))
-    for lib in result.libraries:
-        if lib.status == "ok":
-            out.libraries.append(lib.path)
-        elif lib.error is not None:
-            out.problems.append(lib.error)
-    out.problems.extend(result.problems)
-    for dev in result.devices:
-        if dev.error is not None:
-            out.problems.append(dev.error)
+    found = discover()
+    out = KeyScan(identities=found.identities)
+    out.libraries = [lib.path for lib in found.scan.libraries if lib.status == "ok"]
+    for failure in found.failures:
+        zh, en = failure.where()
+        out.problems.append(BidSealError(zh, en, code=failure.error.code, details=failure.to_dict()))
     return out
 
 

@@ -42,3 +42,17 @@ def test_the_chosen_identity_signs(qtbot: Any, window: Any, second_key: Any, bid
     report = verify_pdf(flow.result["output"], trust_roots=trusted_roots(root_der))
     (sig,) = report.signatures
     assert sig.unit_name == OTHER_UNIT and sig.certificate_serial == second_key.sign_certificate.serial_hex
+
+
+def test_a_failing_driver_is_named_not_hidden(qtbot: Any, window: Any, softskf_lib: str,
+                                              monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    import os
+
+    bogus = tmp_path / "libvendor_skf.so"
+    bogus.write_bytes(b"not a shared library")
+    monkeypatch.setenv("BIDSEAL_SKF_LIB", os.pathsep.join([softskf_lib, str(bogus)]))
+    window.keys.rescan()
+    qtbot.waitUntil(lambda: bool(window.key_panel.problems), timeout=20000)
+    assert window.key_panel.current is not None, "the working key is still listed"
+    text = window.key_panel.status.text()
+    assert "libvendor_skf.so" in text and "LoadLibrary" in text

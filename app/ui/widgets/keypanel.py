@@ -221,6 +221,9 @@ class KeyPanel(QWidget):
                                    f"{len(self.views)} identities found; choose the one that signs."))
         else:
             self.status.setText("")
+        if has and self.problems:  # a second driver that failed: say so, the key found still works
+            lines = [self.status.text()] if self.status.text() else []
+            self.status.setText("\n".join(lines + ["⚠ " + p for p in self.problems[:2]]))
         self.status.setVisible(bool(self.status.text()))
         if v is None:
             self.details.setText("")
