@@ -121,9 +121,13 @@ async def key_operation(
     *,
     project: str | None = None,
     accept: Callable[[KeyIdentity], bool] | None = None,
-    before_pin: Callable[[KeyOperation], Awaitable[None]] | None = None,
-) -> tuple[T, KeyOperation]:
-    """Run ``work`` with a logged-in key after consent (see the module docstring)."""
+    before_pin: Callable[[KeyOperation], Awaitable[bool | None]] | None = None,
+) -> tuple[T | None, KeyOperation]:
+    """Run ``work`` with a logged-in key after consent (see the module docstring).
+
+    ``before_pin`` runs after consent, before the PIN (sign-pdf's review); when it returns
+    True the front end already did the key work in its own session, and neither the PIN
+    nor ``work`` follows (the result is None)."""
     state = KeyOperation(caller, operation)
     services.slot.acquire(operation)
     try:
@@ -141,8 +145,8 @@ async def key_operation(
         state.identity = usable[decision.certificate]
         cert = state.identity.sign_certificate if cert_kind == "sign" else state.identity.enc_certificate
         state.serial = cert.serial_hex if cert else None
-        if before_pin is not None:
-            await before_pin(state)
+        if before_pin is not None and await before_pin(state):
+            return None, state
         result = await _with_pin(services, state, work)
         return result, state
     finally:
