@@ -11,7 +11,7 @@ import pytest
 
 from app.gm import sm2
 from app.gm.keyops import SoftwareSigner
-from app.gm.pki import Subject
+from app.demo.pki import Subject
 from app.pdfsign import RectPlacement, Seal, seal_pdf
 from app.token.seal_images import company_seal
 from app.token.softkey import load_demo_ca
