@@ -62,12 +62,25 @@ class HelperServices:
     user_timeout: float = limits.USER_TIMEOUT
 
 
+_CHOICES: dict[tuple[str, str, str], CertificateChoice] = {}
+
+
 def choice(identity: KeyIdentity, cert_kind: str) -> CertificateChoice:
+    """What the consent dialog shows of one certificate (cached: reading subject fields
+    out of the DER costs more than the rest of a login)."""
+    key = (identity.id, cert_kind, identity.device)
+    cached = _CHOICES.get(key)
+    if cached is not None:
+        return cached
     cert = identity.sign_certificate if cert_kind == "sign" else identity.enc_certificate
     assert cert is not None
-    return CertificateChoice(id=identity.id, label=identity.label, unit_name=cert.unit_name,
+    made = CertificateChoice(id=identity.id, label=identity.label, unit_name=cert.unit_name,
                              unit_code=cert.unit_code, serial=cert.serial_hex,
                              not_after=cert.not_after.strftime("%Y-%m-%d"), device=identity.device)
+    if len(_CHOICES) > 256:
+        _CHOICES.clear()
+    _CHOICES[key] = made
+    return made
 
 
 async def with_user_timeout(services: HelperServices, awaitable: Awaitable[T]) -> T:
@@ -143,8 +156,7 @@ async def key_operation(
         if not 0 <= decision.certificate < len(usable):
             raise HelperError("ERR_CERT_NOT_FOUND")
         state.identity = usable[decision.certificate]
-        cert = state.identity.sign_certificate if cert_kind == "sign" else state.identity.enc_certificate
-        state.serial = cert.serial_hex if cert else None
+        state.serial = request.certificates[decision.certificate].serial
         if before_pin is not None and await before_pin(state):
             return None, state
         result = await _with_pin(services, state, work)
