@@ -33,7 +33,7 @@ from app.hub.server.http import (
     log,
     read_body,
 )
-from app.hub.server.service import Hub
+from app.hub.server.service import Delivery, Hub
 
 FLOWS: dict[str, Callable[[Hub, Checked], dict[str, Any]]] = {
     "userSynchro": sync.user_synchro,
@@ -56,7 +56,7 @@ def _api_route(hub: Hub, iface: Interface) -> Route:
     return Route(iface.path, json_endpoint(handle, hub.cfg.max_body), methods=["POST"])
 
 
-def _page_call(fn: Callable[..., Any]) -> Callable[[Request], Any]:
+def _page_call(hub: Hub, fn: Callable[..., Any]) -> Callable[[Request], Any]:
     """A page API endpoint: JSON in (bounded), ``fn`` on a worker thread, JSON out."""
 
     async def endpoint(request: Request) -> Response:
@@ -65,7 +65,10 @@ def _page_call(fn: Callable[..., Any]) -> Callable[[Request], Any]:
             if request.method == "POST":
                 body = await read_body(request, PAGE_JSON_LIMIT)
                 kwargs["body"] = _json_object(body)
-            return answer(await run_in_threadpool(fn, **kwargs))
+            result = await run_in_threadpool(fn, **kwargs)
+            if isinstance(result, Delivery):
+                result = await hub.deliver(result)
+            return answer(result)
         except HubError as exc:
             return error_response(exc)
         except Exception:  # noqa: BLE001
@@ -100,7 +103,7 @@ def build_hub_app(hub: Hub) -> Starlette:
     def login_challenge(page_id: str, body: dict[str, Any]) -> dict[str, Any]:
         return login.challenge(hub, page_id)
 
-    def login_token(page_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    def login_token(page_id: str, body: dict[str, Any]) -> Delivery:
         token = body.get("token")
         if not isinstance(token, (dict, str)):
             raise bad_request("token", "缺少登录令牌。", "The login token is missing.")
@@ -109,7 +112,7 @@ def build_hub_app(hub: Hub) -> Starlette:
     def decrypt_head(page_id: str) -> dict[str, Any]:
         return decrypt.head(hub, page_id)
 
-    def decrypt_rewrapped(page_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    def decrypt_rewrapped(page_id: str, body: dict[str, Any]) -> Delivery:
         return decrypt.complete(hub, page_id, _string(body, "rewrapped"))
 
     async def sign_document(request: Request) -> Response:
@@ -122,8 +125,8 @@ def build_hub_app(hub: Hub) -> Starlette:
     async def sign_signed(request: Request) -> Response:
         try:
             body = await read_body(request, hub.cfg.max_att_file)
-            result = await run_in_threadpool(signature.deliver_signed, hub, request.path_params["page_id"], body)
-            return answer(result)
+            delivery = await run_in_threadpool(signature.deliver_signed, hub, request.path_params["page_id"], body)
+            return answer(await hub.deliver(delivery))
         except HubError as exc:
             return error_response(exc)
         except Exception:  # noqa: BLE001
@@ -139,10 +142,10 @@ def build_hub_app(hub: Hub) -> Starlette:
     routes += [
         Route("/", health),
         Route("/api/openapi.yaml", openapi),
-        Route("/hub/api/login/{page_id}/challenge", _page_call(login_challenge), methods=["POST"]),
-        Route("/hub/api/login/{page_id}/token", _page_call(login_token), methods=["POST"]),
-        Route("/hub/api/decrypt/{page_id}/head", _page_call(decrypt_head), methods=["GET"]),
-        Route("/hub/api/decrypt/{page_id}/rewrapped", _page_call(decrypt_rewrapped), methods=["POST"]),
+        Route("/hub/api/login/{page_id}/challenge", _page_call(hub, login_challenge), methods=["POST"]),
+        Route("/hub/api/login/{page_id}/token", _page_call(hub, login_token), methods=["POST"]),
+        Route("/hub/api/decrypt/{page_id}/head", _page_call(hub, decrypt_head), methods=["GET"]),
+        Route("/hub/api/decrypt/{page_id}/rewrapped", _page_call(hub, decrypt_rewrapped), methods=["POST"]),
         Route("/hub/api/sign/{page_id}/document", sign_document, methods=["GET"]),
         Route("/hub/api/sign/{page_id}/signed", sign_signed, methods=["POST"]),
         *pages.hub_page_routes(hub),

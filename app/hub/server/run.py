@@ -14,6 +14,7 @@ import asyncio
 import json
 import os
 import secrets
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -128,15 +129,20 @@ def serve(*, port: int = 8780, database: str | None = None, helper_origin: str =
     servers = [uvicorn.Server(uvicorn.Config(app, host=HOST, port=port + i, log_level="warning",
                                              timeout_keep_alive=10))
                for i, app in enumerate((plat.hub_app, plat.ca_app, plat.demo_app))]
-
-    async def main() -> None:
-        await asyncio.gather(*(s.serve() for s in servers))
-
+    # one event loop (and worker-thread pool) per server, as if they were separate
+    # processes: the hub's synchronous callbacks never wait for its own pool
+    side = [threading.Thread(target=lambda s=s: asyncio.run(s.serve()), daemon=True) for s in servers[1:]]
+    for t in side:
+        t.start()
     try:
-        asyncio.run(main())
+        asyncio.run(servers[0].serve())
     except KeyboardInterrupt:
         pass
     finally:
+        for s in servers[1:]:
+            s.should_exit = True
+        for t in side:
+            t.join(5)
         plat.hub.db.dispose()
     return 0
 

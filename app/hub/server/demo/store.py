@@ -21,7 +21,11 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy import event as sa_event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+
+from app.hub.server.db import sqlite_pragmas
 
 metadata = MetaData()
 
@@ -76,6 +80,8 @@ class DemoStore:
         if url.startswith("sqlite"):
             kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
         self.engine: Engine = create_engine(url, **kwargs)
+        if url.startswith("sqlite"):
+            sa_event.listen(self.engine, "connect", sqlite_pragmas)
         metadata.create_all(self.engine)
 
     def rows(self, table: Table, *where: Any, order: Any = None) -> list[dict[str, Any]]:
@@ -97,11 +103,15 @@ class DemoStore:
 
     def upsert_bidder(self, **values: Any) -> None:
         values["updated_at"] = time.time()
+        where = bidders.c.unit_code == values["unit_code"]
         with self.engine.begin() as c:
-            if c.execute(select(bidders.c.id).where(bidders.c.unit_code == values["unit_code"])).first():
-                c.execute(update(bidders).where(bidders.c.unit_code == values["unit_code"]).values(**values))
-            else:
-                c.execute(insert(bidders).values(**values))
+            if c.execute(update(bidders).where(where).values(**values)).rowcount:
+                return
+            try:
+                with c.begin_nested():
+                    c.execute(insert(bidders).values(**values))
+            except IntegrityError:  # inserted meanwhile by a concurrent login of the same bidder
+                c.execute(update(bidders).where(where).values(**values))
 
     def event(self, interface: str, task_id: str | None, summary: dict[str, Any]) -> None:
         self.insert(events, interface=interface, task_id=task_id, at=time.time(),
