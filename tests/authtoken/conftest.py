@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from app.authtoken import MemoryNonceStore, TokenVerifier
-from app.gm.pki import DemoPKI, demo_pki
+from app.demo.pki import DemoPKI, demo_pki
 
 ORIGIN = "https://hub.example.cn"
 

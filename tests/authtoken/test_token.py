@@ -19,9 +19,9 @@ from app.authtoken import (
     new_nonce,
     parse_token,
 )
+from app.demo.pki import DemoPKI
 from app.gm import sm2
 from app.gm.keyops import SoftwareSigner
-from app.gm.pki import DemoPKI
 from app.gm.sm3 import sm3
 from tests.authtoken.conftest import ORIGIN
 

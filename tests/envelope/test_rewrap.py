@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from app.demo.pki import DemoPKI, demo_pki
 from app.envelope import encrypt_file
 from app.envelope import format as fmt
 from app.envelope.errors import (
@@ -18,9 +19,14 @@ from app.envelope.errors import (
     RecipientCertificateError,
 )
 from app.envelope.recipients import open_entry
-from app.envelope.rewrap import decrypt_rewrapped, parse_rewrapped, read_head, rewrap_file_key, split_head
+from app.envelope.rewrap import (
+    decrypt_rewrapped,
+    parse_rewrapped,
+    read_head,
+    rewrap_file_key,
+    split_head,
+)
 from app.gm.keyops import SoftwareUnwrapper
-from app.gm.pki import DemoPKI, demo_pki
 from app.token.device import find_identity
 from app.token.session import open_session
 from app.token.softkey import init_softkey
