@@ -125,8 +125,12 @@ def serve(*, port: int = 8780, database: str | None = None, helper_ports: tuple[
     print(f"互认平台 / hub:                {urls[0]}")
     print(f"CA 服务 / CA service:          {urls[1]}/api/ca/encrypt")
     print(f"演示交易系统 / demo platform:  {urls[2]}/")
-    print(f"caUnitId: {DEMO_CA_UNIT_ID}   orgcode: {DEMO_ORGCODE}   database: {plat.hub.db.url.split('@')[-1]}")
+    print(f"caUnitId: {DEMO_CA_UNIT_ID}   orgcode: {DEMO_ORGCODE}   database: {plat.hub.db.engine.url.render_as_string(hide_password=True)}")
     print(f"数据目录 / data: {data_dir}")
+    origins = " ".join(f"--allow-origin {u}" for u in (urls[0], urls[2]))
+    print("网页使用 UKey 需启动本机助手 / the pages need the helper:\n"
+          f"  bidseal helper serve --dev-allow-http {origins} --hub-cert {data_dir / 'hub-enc-cert.pem'} "
+          "--project 'LNGGZY-*'")
     servers = [uvicorn.Server(uvicorn.Config(app, host=HOST, port=port + i, log_level="warning",
                                              timeout_keep_alive=10))
                for i, app in enumerate((plat.hub_app, plat.ca_app, plat.demo_app))]
