@@ -103,18 +103,25 @@ CREATED, OPENED, DONE, FAILED = "created", "opened", "done", "failed"
 EXPIRED = "expired"  # computed: never stored over DONE/FAILED
 
 
+def make_engine(url: str, meta: MetaData) -> Engine:
+    """An engine for ``url`` with ``meta``'s tables created; SQLite in WAL mode with a
+    busy timeout, usable from the server's worker threads."""
+    kwargs: dict[str, Any] = {}
+    if url.startswith("sqlite"):
+        kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
+    engine = create_engine(url, **kwargs)
+    if url.startswith("sqlite"):
+        event.listen(engine, "connect", sqlite_pragmas)
+    meta.create_all(engine)
+    return engine
+
+
 class Database:
     """An engine plus the queries; every method runs in its own short transaction."""
 
     def __init__(self, url: str) -> None:
-        kwargs: dict[str, Any] = {"future": True}
-        if url.startswith("sqlite"):
-            kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
         self.url = url
-        self.engine: Engine = create_engine(url, **kwargs)
-        if url.startswith("sqlite"):
-            event.listen(self.engine, "connect", sqlite_pragmas)
-        metadata.create_all(self.engine)
+        self.engine: Engine = make_engine(url, metadata)
 
     @contextmanager
     def tx(self) -> Iterator[Connection]:

@@ -50,13 +50,14 @@ async def read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def json_endpoint(handler: Handler, limit: int) -> Callable[[Request], Awaitable[Response]]:
-    """A POST endpoint: bounded body -> ``handler`` on a worker thread -> JSON answer."""
+def guarded(fn: Callable[[Request], Awaitable[dict[str, Any] | Response]]) -> Callable[[Request], Awaitable[Response]]:
+    """An endpoint whose refusals answer in the seed's shape: a dict result is the JSON
+    body, :class:`HubError` its code, anything else a logged 500 without a traceback."""
 
     async def endpoint(request: Request) -> Response:
         try:
-            body = await read_body(request, limit)
-            return answer(await run_in_threadpool(handler, body))
+            result = await fn(request)
+            return result if isinstance(result, Response) else answer(result)
         except HubError as exc:
             return error_response(exc)
         except Exception:  # noqa: BLE001 - never a traceback to the caller
@@ -64,3 +65,13 @@ def json_endpoint(handler: Handler, limit: int) -> Callable[[Request], Awaitable
             return internal_error()
 
     return endpoint
+
+
+def json_endpoint(handler: Handler, limit: int) -> Callable[[Request], Awaitable[Response]]:
+    """A POST endpoint: bounded body -> ``handler`` on a worker thread -> JSON answer."""
+
+    async def endpoint(request: Request) -> dict[str, Any]:
+        body = await read_body(request, limit)
+        return await run_in_threadpool(handler, body)
+
+    return guarded(endpoint)

@@ -20,19 +20,12 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from app.hub.errors import HubError, bad_request
+from app.hub.errors import bad_request
 from app.hub.interfaces import BY_NAME, Interface
 from app.hub.server import pages
 from app.hub.server.checks import Checked, check_request
 from app.hub.server.flows import decrypt, encrypt, login, signature, sync
-from app.hub.server.http import (
-    answer,
-    error_response,
-    internal_error,
-    json_endpoint,
-    log,
-    read_body,
-)
+from app.hub.server.http import guarded, json_endpoint, read_body
 from app.hub.server.service import Delivery, Hub
 
 FLOWS: dict[str, Callable[[Hub, Checked], dict[str, Any]]] = {
@@ -59,23 +52,14 @@ def _api_route(hub: Hub, iface: Interface) -> Route:
 def _page_call(hub: Hub, fn: Callable[..., Any]) -> Callable[[Request], Any]:
     """A page API endpoint: JSON in (bounded), ``fn`` on a worker thread, JSON out."""
 
-    async def endpoint(request: Request) -> Response:
-        try:
-            kwargs: dict[str, Any] = {"page_id": request.path_params["page_id"]}
-            if request.method == "POST":
-                body = await read_body(request, PAGE_JSON_LIMIT)
-                kwargs["body"] = _json_object(body)
-            result = await run_in_threadpool(fn, **kwargs)
-            if isinstance(result, Delivery):
-                result = await hub.deliver(result)
-            return answer(result)
-        except HubError as exc:
-            return error_response(exc)
-        except Exception:  # noqa: BLE001
-            log.exception("page API %s", request.url.path)
-            return internal_error()
+    async def endpoint(request: Request) -> dict[str, Any]:
+        kwargs: dict[str, Any] = {"page_id": request.path_params["page_id"]}
+        if request.method == "POST":
+            kwargs["body"] = _json_object(await read_body(request, PAGE_JSON_LIMIT))
+        result = await run_in_threadpool(fn, **kwargs)
+        return await hub.deliver(result) if isinstance(result, Delivery) else result
 
-    return endpoint
+    return guarded(endpoint)
 
 
 def _json_object(body: bytes) -> dict[str, Any]:
@@ -115,23 +99,16 @@ def build_hub_app(hub: Hub) -> Starlette:
     def decrypt_rewrapped(page_id: str, body: dict[str, Any]) -> Delivery:
         return decrypt.complete(hub, page_id, _string(body, "rewrapped"))
 
+    @guarded
     async def sign_document(request: Request) -> Response:
-        try:
-            pdf, _task = await run_in_threadpool(signature.document, hub, request.path_params["page_id"])
-        except HubError as exc:
-            return error_response(exc)
+        pdf, _task = await run_in_threadpool(signature.document, hub, request.path_params["page_id"])
         return Response(pdf, media_type="application/pdf", headers={"Cache-Control": "no-store"})
 
-    async def sign_signed(request: Request) -> Response:
-        try:
-            body = await read_body(request, hub.cfg.max_att_file)
-            delivery = await run_in_threadpool(signature.deliver_signed, hub, request.path_params["page_id"], body)
-            return answer(await hub.deliver(delivery))
-        except HubError as exc:
-            return error_response(exc)
-        except Exception:  # noqa: BLE001
-            log.exception("signed upload")
-            return internal_error()
+    @guarded
+    async def sign_signed(request: Request) -> dict[str, Any]:
+        body = await read_body(request, hub.cfg.max_att_file)
+        delivery = await run_in_threadpool(signature.deliver_signed, hub, request.path_params["page_id"], body)
+        return await hub.deliver(delivery)
 
     async def openapi(_request: Request) -> Response:
         return Response(pages.resource("api/hub-openapi.yaml"), media_type="application/yaml")

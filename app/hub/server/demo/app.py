@@ -37,14 +37,7 @@ from app.hub.payload import Overrides, build_cert_payload
 from app.hub.server import pages
 from app.hub.server.checks import Limits, MemoryNonces, check_from_hub
 from app.hub.server.demo import store as st
-from app.hub.server.http import (
-    answer,
-    error_response,
-    internal_error,
-    json_endpoint,
-    log,
-    read_body,
-)
+from app.hub.server.http import guarded, json_endpoint, read_body
 from app.pdfsign.errors import DetailedError
 from app.pdfsign.verify import verify_pdf
 
@@ -271,25 +264,17 @@ class DemoTradingSystem:
 
             return json_endpoint(handler, 1024 * 1024)
 
-        async def raw(request: Request) -> Response:
-            try:
-                body = await read_body(request, self.limits.max_body)
-                q = request.query_params
-                path = request.url.path
-                if path.endswith("/bids"):
-                    result = await run_in_threadpool(self.upload_bid, body, q.get("unitCode", ""),
-                                                     q.get("name", "bid.bin"), q.get("mode", "envelope"),
-                                                     q.get("project") or "LNGGZY-2026-0001")
-                elif path.endswith("/sign"):
-                    result = await run_in_threadpool(self.start_signature, body)
-                else:
-                    result = await run_in_threadpool(self.iframe_upload, q.get("taskId", ""), body)
-                return answer(result)
-            except HubError as exc:
-                return error_response(exc)
-            except Exception:  # noqa: BLE001
-                log.exception("demo %s", request.url.path)
-                return internal_error()
+        @guarded
+        async def raw(request: Request) -> dict[str, Any]:
+            body = await read_body(request, self.limits.max_body)
+            q = request.query_params
+            path = request.url.path
+            if path.endswith("/bids"):
+                return await run_in_threadpool(self.upload_bid, body, q.get("unitCode", ""), q.get("name", "bid.bin"),
+                                               q.get("mode", "envelope"), q.get("project") or "LNGGZY-2026-0001")
+            if path.endswith("/sign"):
+                return await run_in_threadpool(self.start_signature, body)
+            return await run_in_threadpool(self.iframe_upload, q.get("taskId", ""), body)
 
         async def state(_request: Request) -> Response:
             return JSONResponse(await run_in_threadpool(self.state))
@@ -322,13 +307,7 @@ class DemoTradingSystem:
 
 
 def _path_call(fn: Callable[[Request], dict[str, Any]]) -> Any:
-    async def endpoint(request: Request) -> Response:
-        try:
-            return answer(await run_in_threadpool(fn, request))
-        except HubError as exc:
-            return error_response(exc)
-        except Exception:  # noqa: BLE001
-            log.exception("demo %s", request.url.path)
-            return internal_error()
+    async def endpoint(request: Request) -> dict[str, Any]:
+        return await run_in_threadpool(fn, request)
 
-    return endpoint
+    return guarded(endpoint)

@@ -16,16 +16,14 @@ from sqlalchemy import (
     String,
     Table,
     Text,
-    create_engine,
     insert,
     select,
     update,
 )
-from sqlalchemy import event as sa_event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-from app.hub.server.db import sqlite_pragmas
+from app.hub.server.db import make_engine
 
 metadata = MetaData()
 
@@ -76,13 +74,7 @@ events = Table(
 
 class DemoStore:
     def __init__(self, url: str) -> None:
-        kwargs: dict[str, Any] = {}
-        if url.startswith("sqlite"):
-            kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
-        self.engine: Engine = create_engine(url, **kwargs)
-        if url.startswith("sqlite"):
-            sa_event.listen(self.engine, "connect", sqlite_pragmas)
-        metadata.create_all(self.engine)
+        self.engine: Engine = make_engine(url, metadata)
 
     def rows(self, table: Table, *where: Any, order: Any = None) -> list[dict[str, Any]]:
         q = select(table).where(*where) if where else select(table)
