@@ -25,7 +25,7 @@ from app.hub.interfaces import BY_NAME, Interface
 from app.hub.server import pages
 from app.hub.server.checks import Checked, check_request
 from app.hub.server.flows import decrypt, encrypt, login, signature, sync
-from app.hub.server.http import guarded, json_endpoint, read_body
+from app.hub.server.http import EXCEPTION_HANDLERS, guarded, json_endpoint, read_body
 from app.hub.server.service import Delivery, Hub
 
 FLOWS: dict[str, Callable[[Hub, Checked], dict[str, Any]]] = {
@@ -128,4 +128,4 @@ def build_hub_app(hub: Hub) -> Starlette:
         *pages.hub_page_routes(hub),
         Mount("/static", StaticFiles(directory=str(pages.WEB_DIR), check_dir=False), name="static"),
     ]
-    return Starlette(routes=routes)
+    return Starlette(routes=routes, exception_handlers=EXCEPTION_HANDLERS)

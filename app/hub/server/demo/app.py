@@ -37,7 +37,7 @@ from app.hub.payload import Overrides, build_cert_payload
 from app.hub.server import pages
 from app.hub.server.checks import Limits, MemoryNonces, check_from_hub
 from app.hub.server.demo import store as st
-from app.hub.server.http import guarded, json_endpoint, read_body
+from app.hub.server.http import EXCEPTION_HANDLERS, guarded, json_endpoint, read_body
 from app.pdfsign.errors import DetailedError
 from app.pdfsign.verify import verify_pdf
 
@@ -303,7 +303,7 @@ class DemoTradingSystem:
             Route("/demo/api/state", state),
             Route("/demo/signed/{task_id}.pdf", signed_file),
             Mount("/static", StaticFiles(directory=str(pages.WEB_DIR), check_dir=False), name="static"),
-        ])
+        ], exception_handlers=EXCEPTION_HANDLERS)
 
 
 def _path_call(fn: Callable[[Request], dict[str, Any]]) -> Any:
