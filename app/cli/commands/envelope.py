@@ -21,7 +21,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from app.cli import envelope_records
 from app.cli.bid_checks import Warning_, content_warnings, own_key_warning
+from app.cli.commands import recovery as recovery_cli
 from app.cli.common import (
     EXIT_OK,
     ProgressPrinter,
@@ -82,6 +84,8 @@ def register(subparsers: Any) -> None:
                     "\n / Encrypt a file (SM4-GCM chunks) to the encryption certificate of each recipient.",
         input_help="明文文件 / plaintext file", output_help="信封文件 / envelope file (.bse)")
     _add_recipients(enc)
+    recovery_cli.add_encrypt_option(enc)
+    envelope_records.add_encrypt_options(enc)
     enc.add_argument("--project", metavar="ID", help="项目/标段编号 / project or section identifier")
     enc.add_argument("--unit-code", metavar="CODE",
                      help="投标单位统一社会信用代码（记入信封；配合 --to-key 选择 UKey）"
@@ -103,6 +107,7 @@ def register(subparsers: Any) -> None:
                     "holds a recipient's encryption certificate; plaintext appears only after it verified.",
         input_help="信封文件 / envelope file", output_help="明文输出文件 / plaintext output")
     _add_key_options(dec)
+    recovery_cli.add_decrypt_options(dec)
 
     env = subparsers.add_parser("envelope", help="数字信封工具 / envelope tools")
     sub = env.add_subparsers(dest="envelope_command", metavar="ACTION")
@@ -110,6 +115,7 @@ def register(subparsers: Any) -> None:
     info.add_argument("file", type=Path, help="信封文件（BidSeal 或 GM/T 0010）/ envelope file (BidSeal or GM/T 0010)")
     add_json(info)
     info.set_defaults(func=cmd_info)
+    envelope_records.register_action(sub)
 
     exp = _file_command(
         sub, "export-cms", cmd_export_cms,
@@ -299,8 +305,11 @@ def _soft_unwrapper(args: argparse.Namespace) -> SoftwareUnwrapper:
 @contextlib.contextmanager
 def _unwrapper(args: argparse.Namespace, is_recipient: Callable[[Certificate], bool],
                needed: list[str]) -> Iterator[SessionKeyUnwrapper]:
-    """A software unwrapper, or a session on the key that holds a recipient's certificate
-    (found before the PIN is asked; the prompt names it)."""
+    """A software unwrapper, a recovery key file (--recovery), or a session on the key that
+    holds a recipient's certificate (found before the PIN is asked; the prompt names it)."""
+    if recovery_cli.wanted(args):
+        yield recovery_cli.unwrapper(args)
+        return
     if args.soft_key is not None or args.cert is not None:
         yield _soft_unwrapper(args)
         return
@@ -327,6 +336,8 @@ def cmd_encrypt(args: argparse.Namespace) -> int:
     check_input(args.input)
     replace = check_output(args.output, force=args.force, source=args.input, interactive=not args.json)
     certs, own, ident = _recipients(args)
+    recovery = recovery_cli.certificates(args)
+    certs = certs + recovery
     warnings = content_warnings(args.input) + own_key_warning(certs, own)
     _confirm(args, warnings)
     codes = [w[0] for w in warnings]
@@ -345,6 +356,7 @@ def cmd_encrypt(args: argparse.Namespace) -> int:
     info = encrypt_file(args.input, args.output, certs, project_id=args.project,
                         unit_code=unit_code, chunk_size=args.chunk_size, replace=replace,
                         progress=_progress(args, "加密", "Encrypting"))
+    envelope_records.remember(args, info, certs, recovery)
     if args.json:
         print_json({"ok": True, **info.to_dict(), "output": shown(args.output), "warnings": codes,
                     "to_key": _used_key(ident)})
