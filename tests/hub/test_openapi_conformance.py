@@ -40,7 +40,7 @@ def _target(live: Live, tag: str) -> tuple[str, str]:
 
 
 @schema.parametrize()
-@settings(max_examples=20, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+@settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
 def test_no_server_errors(case, live: Live) -> None:  # type: ignore[no-untyped-def]
     tag = case.operation.definition.raw["tags"][0]
     base, secret = _target(live, tag)
