@@ -194,9 +194,9 @@ def _lock(fd: int) -> bool:
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError as exc:
-        if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
-            return False
-        return True  # a file system without locks: fall back to the PID and age tests
+        # Held by someone: False. A file system without locks: True, and the PID and age
+        # tests decide instead.
+        return exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES)
     return True
 
 
@@ -258,10 +258,14 @@ def sweep_folder(folder: str | os.PathLike[str], *, force: bool = False) -> list
 
 
 def _journal_dir() -> Path | None:
+    import warnings
+
     try:
         from app import paths
 
-        return paths.ensure(paths.runtime_dir() / _JOURNAL)
+        with warnings.catch_warnings():  # platformdirs warns when XDG_RUNTIME_DIR is unset
+            warnings.simplefilter("ignore")
+            return paths.ensure(paths.runtime_dir() / _JOURNAL)
     except OSError:
         return None
 

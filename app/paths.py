@@ -14,6 +14,7 @@ logs and records are private to the user) when a caller is about to write.
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 
 import platformdirs
@@ -49,7 +50,11 @@ def runtime_dir() -> Path:
     home = _home()
     if home:
         return home / "run"
-    return Path(platformdirs.user_runtime_dir(APP_NAME, appauthor=False))
+    with warnings.catch_warnings():
+        # Without XDG_RUNTIME_DIR (a root shell, a service) platformdirs falls back to
+        # /tmp/runtime-<uid> and warns; that folder is fine and the user cannot act on it.
+        warnings.simplefilter("ignore")
+        return Path(platformdirs.user_runtime_dir(APP_NAME, appauthor=False))
 
 
 def ensure(path: Path) -> Path:

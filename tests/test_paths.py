@@ -22,3 +22,10 @@ def test_ensure_creates_a_private_folder(tmp_path):
     made = paths.ensure(tmp_path / "a" / "b")
     assert made.is_dir() and (made.stat().st_mode & 0o777) == 0o700
     assert isinstance(made, Path)
+
+
+def test_runtime_dir_without_xdg_runtime_dir_is_quiet(monkeypatch, recwarn):
+    monkeypatch.delenv("BIDSEAL_HOME", raising=False)
+    monkeypatch.delenv("XDG_RUNTIME_DIR", raising=False)
+    assert paths.runtime_dir().name
+    assert not [w for w in recwarn if "runtime" in str(w.message).lower()]

@@ -7,7 +7,16 @@ Entry points: :func:`seal_pdf` (one file, any number of seals), :func:`seal_batc
 """
 
 from app.cancel import CancelToken
-from app.pdfsign.batch import BatchItem, BatchOutcome, BatchSummary, plan_batch, seal_batch
+from app.pdfsign.batch import (
+    BatchItem,
+    BatchOutcome,
+    BatchPlan,
+    BatchSummary,
+    SkippedFile,
+    plan_batch,
+    scan_batch,
+    seal_batch,
+)
 from app.pdfsign.placement import (
     MM,
     CrossPageMode,
@@ -23,6 +32,7 @@ __all__ = [
     "MM",
     "BatchItem",
     "BatchOutcome",
+    "BatchPlan",
     "BatchSummary",
     "CancelToken",
     "CrossPageMode",
@@ -31,10 +41,12 @@ __all__ = [
     "Placement",
     "RectPlacement",
     "Seal",
+    "SkippedFile",
     "SealOptions",
     "SealResult",
     "SignedSeal",
     "plan_batch",
+    "scan_batch",
     "seal_batch",
     "seal_pdf",
 ]

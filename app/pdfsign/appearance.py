@@ -4,7 +4,9 @@ The seal is drawn only inside widget appearance streams, never into page content
 so a later signature never sees the page's /Contents change (pyHanko rates page
 content edits after a signature as OTHER, i.e. suspicious).
 
-One image XObject is shared by every widget of a seal; a cross-page strip is the
+The objects are produced as text for our own incremental writer
+(:mod:`app.pdfsign.incremental`); MuPDF only encodes the picture, in a scratch
+document. One image XObject is shared by every widget of a seal; a cross-page strip is the
 same image shifted and clipped inside its own small form XObject. On a rotated
 page the form's /Matrix turns the picture so that it stands upright for the
 reader, whatever /Rotate says.
@@ -12,6 +14,8 @@ reader, whatever /Rotate says.
 
 from __future__ import annotations
 
+import re
+import zlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,7 +28,7 @@ from app.pdfsign.errors import SealImageError
 pymupdf: Any = _pymupdf
 Document = Any
 
-__all__ = ["MAX_IMAGE_PIXELS", "SealImage", "add_appearance", "add_image_xobject", "fmt_num"]
+__all__ = ["MAX_IMAGE_PIXELS", "ImageObjects", "SealImage", "appearance_object", "fmt_num", "image_objects"]
 
 #: Longer side above which a seal picture is downscaled (by halving) before embedding.
 MAX_IMAGE_PIXELS = 1200
@@ -77,24 +81,56 @@ def _pixmap_for_pdf(image: SealImage) -> pymupdf.Pixmap:
     return pix
 
 
-def add_image_xobject(doc: Document, image: SealImage) -> int:
-    """Add the picture as an image XObject (with /SMask for transparency); returns its xref.
+@dataclass(frozen=True)
+class ImageObjects:
+    """The seal picture as PDF objects: the image dictionary (without /Length and
+    /SMask, which the writer adds) and its encoded data, and the same for the soft mask."""
+
+    image_dict: bytes
+    image_data: bytes
+    smask_dict: bytes | None = None
+    smask_data: bytes | None = None
+
+
+_DROP_KEYS = re.compile(rb"/(?:Length|SMask)[\x00\t\n\x0c\r ]+(?:\d+[\x00\t\n\x0c\r ]+\d+[\x00\t\n\x0c\r ]+R|\d+)")
+
+
+_COLORSPACE_REF = re.compile(rb"/ColorSpace[\x00\t\n\x0c\r ]*\d+[\x00\t\n\x0c\r ]+\d+[\x00\t\n\x0c\r ]+R")
+
+
+def image_objects(image: SealImage) -> ImageObjects:
+    """Encode the picture with MuPDF in a scratch document and take its objects out.
 
     MuPDF's ``pdf_add_image`` un-premultiplies the alpha channel into the soft mask;
-    the streams it writes are then Flate-compressed here.
+    unfiltered streams are Flate-compressed. Only these new objects come from MuPDF:
+    nothing of the document being sealed is ever written by it.
     """
-    pdf = mupdf.pdf_document_from_fz_document(doc.this)
-    before = doc.xref_length()
-    pix = _pixmap_for_pdf(image)
-    fz_image = mupdf.fz_new_image_from_pixmap(pix.this, mupdf.FzImage())
-    ref = mupdf.pdf_add_image(pdf, fz_image)
-    xref = int(mupdf.pdf_to_num(ref))
-    for x in range(before, doc.xref_length()):
-        if doc.xref_is_stream(x) and doc.xref_get_key(x, "Filter")[0] == "null":
-            doc.update_stream(x, doc.xref_stream(x), compress=True)
-            if doc.xref_get_key(x, "DecodeParms")[1] == "<<>>":
-                doc.xref_set_key(x, "DecodeParms", "null")
-    return xref
+    doc = pymupdf.open()
+    try:
+        pdf = mupdf.pdf_document_from_fz_document(doc.this)
+        pix = _pixmap_for_pdf(image)
+        fz_image = mupdf.fz_new_image_from_pixmap(pix.this, mupdf.FzImage())
+        xref = int(mupdf.pdf_to_num(mupdf.pdf_add_image(pdf, fz_image)))
+        smask = doc.xref_get_key(xref, "SMask")
+        parts = []
+        for x in (xref, int(smask[1].split()[0]) if smask[0] == "xref" else None):
+            if x is None:
+                parts.extend([None, None])
+                continue
+            if doc.xref_get_key(x, "Filter")[0] == "null":
+                doc.update_stream(x, doc.xref_stream(x), compress=True)
+                if doc.xref_get_key(x, "DecodeParms")[1] == "<<>>":
+                    doc.xref_set_key(x, "DecodeParms", "null")
+            body = doc.xref_object(x, compressed=True).encode("latin-1")
+            # MuPDF gives an sRGB pixmap an ICCBased colour space object of the scratch
+            # document; the plain device space it stands for needs no extra object.
+            device = b"/ColorSpace/DeviceGray" if x != xref or pix.colorspace.n == 1 else b"/ColorSpace/DeviceRGB"
+            body = _COLORSPACE_REF.sub(device, body)
+            body = body.replace(b"/DecodeParms null", b"")
+            parts.extend([_DROP_KEYS.sub(b"", body), bytes(doc.xref_stream_raw(x))])
+        return ImageObjects(parts[0], parts[1], parts[2], parts[3])
+    finally:
+        doc.close()
 
 
 def _rotation_matrix(rotation: int) -> str:
@@ -103,15 +139,15 @@ def _rotation_matrix(rotation: int) -> str:
     return f"[{c} {s} {-s} {c} 0 0]"
 
 
-def add_appearance(
-    doc: Document,
-    image_xref: int,
+def appearance_object(
+    image_num: int,
     width: float,
     height: float,
     rotation: int = 0,
     strip: tuple[int, int] = (0, 1),
-) -> int:
-    """Add a normal-appearance form XObject of ``width`` x ``height`` visible points.
+) -> tuple[bytes, bytes]:
+    """A normal-appearance form XObject of ``width`` x ``height`` visible points:
+    ``(dictionary without /Length, Flate-compressed content)``.
 
     ``strip=(i, n)`` draws only the i-th of n vertical strips of the picture (the
     picture is n times wider than the form and shifted left by i strips).
@@ -121,11 +157,6 @@ def add_appearance(
     full = fmt_num(width * count)
     shift = fmt_num(-width * index)
     content = f"q 0 0 {w} {h} re W n {full} 0 0 {h} {shift} 0 cm /Im0 Do Q\n"
-    xref = int(doc.get_new_xref())
-    doc.update_object(
-        xref,
-        f"<</Type/XObject/Subtype/Form/FormType 1/BBox[0 0 {w} {h}]/Matrix{_rotation_matrix(rotation)}"
-        f"/Resources<</XObject<</Im0 {image_xref} 0 R>>>>>>",
-    )
-    doc.update_stream(xref, content.encode("ascii"), compress=True)
-    return int(xref)
+    body = (f"<</Type/XObject/Subtype/Form/FormType 1/BBox[0 0 {w} {h}]/Matrix{_rotation_matrix(rotation)}"
+            f"/Resources<</XObject<</Im0 {image_num} 0 R>>>>/Filter/FlateDecode>>")
+    return body.encode("ascii"), zlib.compress(content.encode("ascii"))

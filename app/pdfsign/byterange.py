@@ -26,9 +26,10 @@ __all__ = [
     "CHUNK_SIZE",
     "Placeholders",
     "RunningHash",
-    "FileHashJob",
+    "CopyHashJob",
+    "FsyncJob",
+    "PrefixCompareJob",
     "copy_and_hash",
-    "copy_file",
     "files_have_same_prefix",
     "hash_ranges",
     "locate_placeholders",
@@ -218,94 +219,55 @@ def read_contents(path: str | os.PathLike[str], ph: Placeholders) -> bytes:
 
 
 def files_have_same_prefix(original: str | os.PathLike[str], output: str | os.PathLike[str],
-                           length: int, chunk_size: int = CHUNK_SIZE) -> bool:
-    """True when the first ``length`` bytes of ``output`` equal the whole of ``original``."""
+                           length: int, chunk_size: int = 4 * CHUNK_SIZE, tick: Tick | None = None) -> bool:
+    """True when the first ``length`` bytes of ``output`` equal the whole of ``original``
+    (both read from disk in chunks into two reused buffers)."""
     if os.path.getsize(original) != length or os.path.getsize(output) < length:
         return False
-    with open(original, "rb") as a, open(output, "rb") as b:
+    bufs = (bytearray(chunk_size), bytearray(chunk_size))
+    views = (memoryview(bufs[0]), memoryview(bufs[1]))
+    with open(original, "rb", buffering=0) as a, open(output, "rb", buffering=0) as b:
         left = length
         while left > 0:
             n = min(chunk_size, left)
-            if a.read(n) != b.read(n):
+            na = a.readinto(views[0][:n])
+            nb = b.readinto(views[1][:n])
+            if not na or na != nb:
                 return False
-            left -= n
+            # bytearray == bytearray is a memcmp; memoryview == memoryview compares per element
+            same = bufs[0] == bufs[1] if na == chunk_size else bufs[0][:na] == bufs[1][:na]
+            if not same:
+                return False
+            left -= na
+            if tick:
+                tick(na)
     return True
 
 
-def copy_file(src: str | os.PathLike[str], dst_fd: int, chunk_size: int = 4 * CHUNK_SIZE) -> int:
-    """Copy all of ``src`` to the open file ``dst_fd`` without hashing; returns the byte count.
+class _Worker:
+    """A worker thread whose result (or error) :meth:`result` returns; ``cancel`` (an
+    object with ``is_set()``/``cancelled``) stops it between chunks."""
 
-    Uses the kernel (``copy_file_range``, then ``sendfile``) where available, else
-    a chunked ``readinto`` loop with a reused buffer. The copy is not trusted: the
-    sealing flow checks afterwards, from disk, that it equals the input.
-    """
-    with open(src, "rb", buffering=0) as f:
-        size = os.fstat(f.fileno()).st_size
-        done = 0
-        for name in ("copy_file_range", "sendfile"):
-            fn = getattr(os, name, None)
-            if fn is None:
-                continue
-            try:
-                while done < size:
-                    if name == "copy_file_range":
-                        n = fn(f.fileno(), dst_fd, size - done, done, done)
-                    else:
-                        n = fn(dst_fd, f.fileno(), done, size - done)
-                    if not n:
-                        break
-                    done += n
-            except OSError:
-                pass  # e.g. not supported by this file system: fall through
-            if done == size:
-                break
-        os.lseek(dst_fd, done, os.SEEK_SET)
-        f.seek(done)
-        buf = bytearray(chunk_size)
-        view = memoryview(buf)
-        while True:
-            n = f.readinto(view)
-            if not n:
-                break
-            written = 0
-            while written < n:
-                written += os.write(dst_fd, view[written:n])
-            done += n
-    return done
+    name = "bidseal-worker"
 
-
-class FileHashJob:
-    """SM3 over bytes ``[start, end)`` of a file, read from disk on a worker thread.
-
-    With :data:`app.gm.sm3.RELEASES_GIL` the hashing really runs in parallel with
-    the calling thread (PyMuPDF searching, the verifier parsing). :meth:`state`
-    waits and returns a *copy* of the SM3 state at ``end`` (re-raising any error
-    of the worker); ``cancel`` (an object with a ``cancelled`` attribute) stops
-    the worker between chunks. Memory: one reused chunk buffer of 8 MiB - large
-    chunks, because the worker needs the GIL between chunks and a busy main
-    thread hands it over only every ``sys.getswitchinterval()`` (5 ms).
-    """
-
-    def __init__(self, path: str | os.PathLike[str], start: int, end: int,
-                 cancel: object | None = None, chunk_size: int = 8 * CHUNK_SIZE) -> None:
-        self.path, self.start, self.end = os.fspath(path), start, end
+    def __init__(self, cancel: object | None = None) -> None:
         self._cancel = cancel
-        self._chunk = chunk_size
-        self._state: SM3 | None = None
+        self._result: object = None
         self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, name="bidseal-sm3", daemon=True)
+        self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
         self._thread.start()
 
     def _tick(self, _n: int) -> None:
         if is_cancelled(self._cancel):  # type: ignore[arg-type]
             raise _Stopped()
 
+    def _work(self) -> object:
+        raise NotImplementedError
+
     def _run(self) -> None:
         try:
-            h = SM3()
-            update_from_file(h, self.path, self.start, self.end, self._tick, self._chunk)
-            self._state = h
-        except BaseException as exc:  # re-raised in state()
+            self._result = self._work()
+        except BaseException as exc:  # re-raised in result()
             self._error = exc
 
     def stop(self) -> None:
@@ -313,14 +275,64 @@ class FileHashJob:
         self._cancel = _ALWAYS_CANCELLED
         self._thread.join()
 
-    def state(self) -> SM3:
+    def result(self) -> object:
         self._thread.join()
         if self._error is not None:
             if isinstance(self._error, _Stopped):
                 raise SealCancelledError()
             raise self._error
-        assert self._state is not None
-        return self._state.copy()
+        return self._result
+
+
+class CopyHashJob(_Worker):
+    """Copy ``src`` to the open file ``dst_fd`` and hash *the same bytes* with SM3, in
+    one read of the input, on a worker thread (:func:`copy_and_hash`).
+
+    hashlib's SM3 releases the GIL, so this runs in parallel with the placement
+    search. :meth:`running` returns the SM3 state over exactly the bytes written,
+    which each signature then continues over its own revision's bytes only.
+    """
+
+    name = "bidseal-copy-sm3"
+
+    def __init__(self, src: str | os.PathLike[str], dst_fd: int, cancel: object | None = None) -> None:
+        self.src, self.dst_fd = os.fspath(src), dst_fd
+        super().__init__(cancel)
+
+    def _work(self) -> RunningHash:
+        return copy_and_hash(self.src, self.dst_fd, self._tick)
+
+    def running(self) -> RunningHash:
+        """A copy of the running hash (state and offset) after the copied bytes."""
+        r = self.result()
+        assert isinstance(r, RunningHash)
+        out = RunningHash()
+        out.state, out.offset = r.state.copy(), r.offset
+        return out
+
+
+class PrefixCompareJob(_Worker):
+    """Re-read the first ``length`` bytes of ``output`` from disk and compare them with
+    the whole of ``original`` (also re-read) on a worker thread.
+
+    This is the from-disk check of the original part of a sealed file: byte for
+    byte at memory speed, instead of a second SM3 pass over it. Together with
+    :class:`CopyHashJob` (which hashed exactly the bytes it wrote) it proves that
+    the bytes on disk are the bytes that were hashed and signed.
+    """
+
+    name = "bidseal-compare"
+
+    def __init__(self, original: str | os.PathLike[str], output: str | os.PathLike[str], length: int,
+                 cancel: object | None = None) -> None:
+        self.original, self.output, self.length = os.fspath(original), os.fspath(output), length
+        super().__init__(cancel)
+
+    def _work(self) -> bool:
+        return files_have_same_prefix(self.original, self.output, self.length, tick=self._tick)
+
+    def same(self) -> bool:
+        return bool(self.result())
 
 
 class _Stopped(Exception):

@@ -9,7 +9,7 @@ XObject, shifted and clipped, so the file grows by one picture, not N.
 ``pages_per_seal`` restarts the seal every k pages for long documents (strips of a
 400-page bid would be a fraction of a millimetre wide).
 
-Two ways to record it (:class:`~app.pdfsign.placement.CrossPageMode`):
+Two ways to record it (:class:`CrossPageMode`):
 
 ``SINGLE_SIGNATURE`` (the default)
     One signature field whose ``/V`` sits on a parent field with N kid widgets
@@ -44,23 +44,46 @@ widget per signature field.
 
 from __future__ import annotations
 
+import enum
+from dataclasses import dataclass
 from typing import Any
 
 from app.pdfsign.errors import PageOutOfRangeError, SealOutsidePageError
-from app.pdfsign.placement import (
-    CrossPageMode,
-    CrossPagePlacement,
-    SignatureSpots,
-    WidgetSpot,
-    make_spot,
-    page_geometry,
-    seal_size,
-)
+from app.pdfsign.pagegeometry import SignatureSpots, WidgetSpot, make_spot, page_geometry, seal_size
 
 #: A PyMuPDF document (its API is untyped).
 Document = Any
 
 __all__ = ["CrossPageMode", "CrossPagePlacement", "page_groups", "resolve_cross_page"]
+
+
+class CrossPageMode(enum.Enum):
+    """How a cross-page seal is recorded; see :mod:`app.pdfsign.crosspage`."""
+
+    #: One /Sig value on a parent field with one kid widget per page: one device
+    #: operation, one revision, one hash of the file. The default.
+    SINGLE_SIGNATURE = "single"
+    #: One ordinary signature per page: N device operations and N revisions.
+    PER_PAGE = "per-page"
+
+
+
+
+@dataclass(frozen=True)
+class CrossPagePlacement:
+    """A cross-page seal (骑缝章) over ``pages`` (0-based; None = every page); see
+    :mod:`app.pdfsign.crosspage` for the two recording modes and the default.
+
+    The seal, ``size_mm`` on its longer side, is cut into one vertical strip per
+    page; the first page gets the leftmost strip, each at the right edge of the
+    visible page, centred at ``center_y`` (fraction of the page height).
+    """
+
+    pages: tuple[int, ...] | None = None
+    size_mm: float = 40.0
+    center_y: float = 0.5
+    mode: CrossPageMode = CrossPageMode.SINGLE_SIGNATURE
+    pages_per_seal: int | None = None
 
 
 def page_groups(pages: tuple[int, ...], per_seal: int | None) -> list[tuple[int, ...]]:

@@ -4,37 +4,38 @@ For each seal the flow is a short chain of named stages (style.md), each checked
 for cancellation before it starts::
 
     check      certificate usable now? input a sane, unencrypted, unrepaired PDF?
-               placements resolved on a read-only view of the input
-    copy       input -> temporary file in the output folder (kernel copy where
-               available; the input is never opened for writing). SM3 of the
-               input runs on a worker thread from the start, in parallel with
-               the placement search (hashlib's SM3 releases the GIL)
-    prepare    PyMuPDF adds image, appearance, /Sig placeholders and field,
-               incremental save (:mod:`.prepare`)
-    digest     locate placeholders after the previous end of file, patch
-               /ByteRange, finish SM3 over the two ranges: the input's SM3
-               state is reused, so only the new revision's bytes are read
-               (:mod:`.byterange`)
+               placements resolved on a read-only MuPDF view of the input
+    copy       input -> temporary file in the output folder (app.atomic.AtomicFile),
+               in ONE read: a worker thread writes each chunk and feeds the same
+               chunk to SM3 (hashlib's SM3 releases the GIL), in parallel with the
+               placement search. The input is never opened for writing
+    prepare    our own incremental writer (:mod:`.incremental`) appends the seal's
+               objects and the few changed ones, edited on their exact source text
+               (:mod:`.prepare`, :mod:`.splice`); the copy's xref chain is read
+               with the verifier's strict parser, so a file it cannot read is
+               refused here, before anything is signed
+    digest     locate the placeholders after the previous end of file, patch
+               /ByteRange, and *continue* the input's SM3 state over the new
+               revision's bytes only (:mod:`.byterange`): the original is hashed once
     sign       signed attributes -> e = SM3(Z || attrs) -> exactly ONE
                ``signer.sign_digest(e)`` -> CMS (:mod:`app.gm.cms`)
     timestamp  optional RFC 3161 token over the signature value (:mod:`.timestamp`)
     patch      hex CMS into /Contents in place
-    verify     from disk, independently of the signing pass: once the last
-               incremental save is written, a worker thread re-reads the output's
-               original part and hashes it with a fresh SM3 (our later writes
-               only touch bytes after it); after the last patch each new
-               signature's ranges are finished from that state with the new
-               revision's bytes read back from disk. The original is an exact
-               prefix when that state's digest equals the input's SM3 (and the
-               input is unchanged); each new signature's digest must equal the
-               one signed and its CMS must verify; then the full verifier
-               (:func:`app.pdfsign.verify.verify_pdf`) checks the whole file,
+    verify     from disk, before success: once the last revision is written, a
+               worker re-reads the output's original part and the input and
+               compares them byte for byte (memory speed, not a second SM3 pass:
+               the bytes hashed were exactly the bytes written, so equality on
+               disk proves the signed prefix is the input); each new signature's
+               ranges are re-hashed from that state with the new revision's bytes
+               re-read from disk and must give the digest that was signed; its
+               CMS is parsed back and verified; the input must be unchanged. With
+               ``SealOptions.verify`` (the default) the full verifier
+               (:func:`app.pdfsign.verify.verify_pdf`) then checks the whole file,
                taking those digests instead of hashing the same ranges again
-               (it parses while the worker hashes)
-    finish     ``os.replace`` onto the output name (the file was fsynced during
-               verification), fsync the folder
+    finish     fsync (on a worker, overlapping the verification) and rename onto
+               the output name (``AtomicFile.commit``)
 
-Any failure removes the temporary file, so either a verified output exists or no
+Any failure discards the temporary file, so either a verified output exists or no
 output at all. Several seals in one call give several revisions in one output
 file, each signature covering everything before it.
 
@@ -47,21 +48,20 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from app.atomic import same_file
+from app.atomic import AtomicFile, same_file
 from app.cancel import Cancel, is_cancelled
 from app.errors import BidSealError
 from app.gm import cms, sm2
 from app.gm.keyops import DigestSigner
 from app.gm.x509 import Certificate
 from app.pdfsign import byterange
-from app.pdfsign.appearance import SealImage
+from app.pdfsign.appearance import ImageObjects, SealImage, image_objects
 from app.pdfsign.errors import (
     CertificateExpiredError,
     CertificateNotSigningError,
@@ -74,8 +74,21 @@ from app.pdfsign.errors import (
     SealCancelledError,
     SelfVerificationError,
 )
+from app.pdfsign.incremental import SourcePdf
 from app.pdfsign.placement import Seal, SignatureSpots, resolve
-from app.pdfsign.prepare import SignatureInfo, check_document, open_pdf, prepare_revision
+from app.pdfsign.prepare import (
+    SignatureInfo,
+    check_document,
+    check_form,
+    check_page_tree,
+    mupdf_failure,
+    mupdf_trouble,
+    open_pdf,
+    prepare_revision,
+    problem_error,
+    repaired_error,
+    reset_mupdf_warnings,
+)
 from app.pdfsign.timestamp import OID_TIMESTAMP_TOKEN, request_timestamp
 from app.progress import Progress, Stage, report_fraction
 
@@ -258,15 +271,31 @@ class _Progress:
 
 
 def _plans(src: Path, seals: Sequence[Seal]) -> list[_Plan]:
+    reset_mupdf_warnings()
     doc = open_pdf(src)
     try:
         check_document(doc, src)
+        check_page_tree(doc, src.name)
         plans = []
+        images: dict[bytes, SealImage] = {}
         for seal in seals:
-            image = SealImage.load(seal.image)
+            if seal.image not in images:
+                images[seal.image] = SealImage.load(seal.image)
+            image = images[seal.image]
             for spots in resolve(doc, seal.placement, (image.width, image.height)):
                 plans.append(_Plan(seal, image, spots))
+        if getattr(doc, "is_repaired", False):  # MuPDF repaired the file while walking its pages
+            raise repaired_error(src.name)
+        # MuPDF reports some damage (a page-tree cycle, a bad object) only as a message
+        # and carries on; a file it had to work around is refused like a repaired one.
+        problem = mupdf_trouble()
+        if problem is not None:
+            raise problem_error(problem, src.name)
         return plans
+    except BidSealError:
+        raise
+    except Exception as exc:  # MuPDF errors while loading pages (page tree, filters…)
+        raise mupdf_failure(exc, src.name) from exc
     finally:
         doc.close()
 
@@ -281,16 +310,18 @@ def _contents_size(cert: Certificate, options: SealOptions) -> int:
 
 
 def _sign_one(
-    tmp: Path,
+    base: SourcePdf,
     plan: _Plan,
+    image: ImageObjects,
     signer: DigestSigner,
     cert: Certificate,
     when: datetime,
     options: SealOptions,
     prog: _Progress,
-    running_fn: Callable[[], byterange.RunningHash],
+    running: byterange.RunningHash,
     after_prepare: Callable[[], None] | None = None,
 ) -> tuple[SignedSeal, byterange.Placeholders, bytes]:
+    tmp = Path(base.path)
     seal = plan.seal
     info = SignatureInfo(
         signing_time=when,
@@ -301,7 +332,7 @@ def _sign_one(
         contact=seal.contact,
     )
     prog.stage(Stage.PREPARE, 1.0)
-    rev = prepare_revision(tmp, plan.spots.spots, plan.image, info, options.field_base)
+    rev = prepare_revision(base, plan.spots.spots, image, info, options.field_base)
     if after_prepare is not None:
         after_prepare()
     prog.stage(Stage.DIGEST)
@@ -310,7 +341,6 @@ def _sign_one(
         raise PlaceholderError("签名占位区定位失败，未生成签章文件。",
                                          "The signature placeholders lie before the new revision.")
     br = byterange.patch_byterange(tmp, ph)
-    running = running_fn()
     digest = byterange.hash_ranges(tmp, br, prog.hashing(br[1] + br[3] - running.offset, 0.5), prefix=running)
 
     prog.stage(Stage.SIGN, 1.0)
@@ -360,10 +390,8 @@ def _verify_new_signature(tmp: Path, ph: byterange.Placeholders, digest: bytes, 
 
 def _run_verifier(tmp: Path, src: Path, new_fields: Sequence[str], options: SealOptions,
                   known_digests: Callable[[tuple[int, int, int, int]], bytes | None] | None = None) -> Any:
-    try:
-        from app.pdfsign.verify import _verify_pdf, verify_pdf
-    except ImportError:  # the verifier is optional for the engine; built-in checks still ran
-        return None
+    from app.pdfsign.verify import _verify_pdf, verify_pdf
+
     report = _verify_pdf(tmp, trust_roots=options.trust_roots, known_digests=known_digests)
     by_name = {s.field_name: s for s in report.signatures}
     bad = []
@@ -414,78 +442,72 @@ def seal_pdf(
     when = (options.signing_time or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
     check_certificate(cert, when)
     src_stat = src.stat()
-    # SM3 of the input on a worker thread, in parallel with the copy and the placement search
-    src_hash = byterange.FileHashJob(src, 0, src_stat.st_size, cancel)
-    jobs: list[byterange.FileHashJob | byterange.FsyncJob] = [src_hash]
     try:
-        fd, tmp_name = tempfile.mkstemp(prefix=".bidseal-", suffix=".pdf.tmp", dir=dst.parent)
+        out = AtomicFile(dst)
     except OSError as exc:
-        src_hash.stop()
         raise _write_error(dst, exc) from exc
-    except BaseException:
-        src_hash.stop()
-        raise
-    tmp = Path(tmp_name)
+    tmp = out.path
+    jobs: list[byterange._Worker | byterange.FsyncJob] = []
+    base: SourcePdf | None = None
     try:
-        # The copy goes first: it is cheap (copy_file_range) and puts the search ahead of
-        # nothing, so the incremental save, and with it the from-disk check, starts sooner.
-        try:
-            prev_len = byterange.copy_file(src, fd)
-        except OSError as exc:
-            raise _write_error(dst, exc) from exc
-        finally:
-            os.close(fd)
-        if prev_len != src_stat.st_size:
-            raise _input_changed()
+        # One read of the input: the worker writes each chunk and hashes the same chunk,
+        # in parallel with MuPDF's placement search on the main thread.
+        copy = byterange.CopyHashJob(src, out.file.fileno(), cancel)
+        jobs.append(copy)
         plans = _plans(src, seals)
         prog = _Progress(progress, cancel, steps=len(plans) * 3 + 3)
         prog.stage(Stage.CHECK, 0.0)
         prog.stage(Stage.COPY, 1.0)
-        running_box: list[byterange.RunningHash] = []
+        try:
+            running = copy.running()
+        except OSError as exc:
+            raise _write_error(dst, exc) from exc
+        prev_len = running.offset
+        src_state = running.state.copy()
+        if prev_len != src_stat.st_size:
+            raise _input_changed()
+        base = SourcePdf(tmp, name=src.name)
+        base.check_xref()
+        check_form(base)
+        images: dict[int, ImageObjects] = {}
+        compare_box: list[byterange.PrefixCompareJob] = []
 
-        def running_fn() -> byterange.RunningHash:
-            if not running_box:
-                running = byterange.RunningHash()
-                running.state, running.offset = src_hash.state(), prev_len
-                running_box.append(running)
-            return running_box[0]
-
-        check_box: list[byterange.FileHashJob] = []
-
-        def start_check() -> None:
-            # After the last incremental save nothing writes below prev_len any more
+        def start_compare() -> None:
+            # After the last revision is appended nothing writes below prev_len any more
             # (placeholders are checked to lie after it), so the original part can be
-            # re-read from disk now, while signing goes on.
-            check_box.append(byterange.FileHashJob(tmp, 0, prev_len, cancel))
-            jobs.append(check_box[0])
+            # re-read and compared now, while signing goes on.
+            compare_box.append(byterange.PrefixCompareJob(src, tmp, prev_len, cancel))
+            jobs.append(compare_box[0])
 
         done: list[SignedSeal] = []
         signed_digests: dict[tuple[int, int, int, int], bytes] = {}
         for i, plan in enumerate(plans):
             last = i == len(plans) - 1
-            signed, ph, digest = _sign_one(tmp, plan, signer, cert, when, options, prog, running_fn,
-                                           start_check if last else None)
+            key = id(plan.image)
+            if key not in images:
+                images[key] = image_objects(plan.image)
+            signed, ph, digest = _sign_one(base, plan, images[key], signer, cert, when, options, prog, running,
+                                           start_compare if last else None)
             _verify_new_signature(tmp, ph, digest, cert, signed.field_name)
             if not last:
-                running_fn().advance(tmp, ph.file_size)
+                running.advance(tmp, ph.file_size)
             done.append(signed)
             signed_digests[signed.byte_range] = digest
+        base.close()
 
         prog.stage(Stage.VERIFY, 1.0)
         # The file is complete: flush it to disk on a worker while it is verified.
         sync = byterange.FsyncJob(tmp)
         jobs.append(sync)
-        if not check_box:
-            start_check()
-        check = check_box[0]
         from_disk: dict[tuple[int, int, int, int], bytes] = {}
 
         def disk_digest(br: tuple[int, int, int, int]) -> bytes | None:
-            """SM3 of a new signature's ranges, re-read from disk, from a fresh state."""
+            """SM3 of a new signature's ranges: the input's state continued over the
+            new bytes re-read from disk (the prefix itself is compared byte for byte)."""
             if br not in signed_digests:
                 return None
             if br not in from_disk:
-                h = check.state()
+                h = src_state.copy()
                 byterange.update_from_file(h, tmp, prev_len, br[1])
                 byterange.update_from_file(h, tmp, br[2], br[2] + br[3])
                 from_disk[br] = h.digest()
@@ -494,7 +516,7 @@ def seal_pdf(
         report = None
         if options.verify:
             report = _run_verifier(tmp, src, [s.field_name for s in done], options, disk_digest)
-        if check.state().digest() != src_hash.state().digest() or not _unchanged(src, src_stat):
+        if not compare_box[0].same() or not _unchanged(src, src_stat):
             raise _input_changed()
         for signed in done:
             if disk_digest(signed.byte_range) != signed_digests[signed.byte_range]:
@@ -505,7 +527,7 @@ def seal_pdf(
                 )
         prog.stage(Stage.FINISH, 1.0)
         sync.wait()
-        os.replace(tmp, dst)
+        out.commit(fsync=False)
         if report is not None:
             with contextlib.suppress(AttributeError):
                 report.file = str(dst)
@@ -518,8 +540,9 @@ def seal_pdf(
     except BaseException as exc:
         for job in jobs:
             job.stop()
-        with contextlib.suppress(OSError):
-            tmp.unlink()
+        if base is not None:
+            base.close()
+        out.discard()
         if isinstance(exc, BidSealError | KeyboardInterrupt):
             raise
         if isinstance(exc, OSError):

@@ -160,7 +160,8 @@ def run(pages: int, mb: float, keep: Path | None = None, use_tracemalloc: bool =
                   "ratio": round(seal["seal_s"] / base["baseline_s"], 2),
                   "builtin_only_seal_s": round(fast["seal_s"], 3),
                   "builtin_only_ratio": round(fast["seal_s"] / base["baseline_s"], 2),
-                  "builtin_only_peak_rss_kb": fast["peak_rss_kb"]}
+                  "builtin_only_peak_rss_kb": fast["peak_rss_kb"],
+                  "builtin_only_verifier_ran": fast["verifier_ran"]}
         if use_tracemalloc:
             out = work / "sealed-tm.pdf"
             result["tracemalloc_peak_kb"] = _run_child(src, out, True)["tracemalloc_peak_kb"]

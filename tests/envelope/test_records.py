@@ -174,8 +174,8 @@ def test_cli_encrypt_records_and_warns(tmp_path, short_pki, capsys):
 
 
 def test_cli_rejects_a_bad_date(tmp_path, capsys):
-    with pytest.raises(SystemExit):
-        main(["envelope", "records", "opening", "x", "next tuesday"])
+    assert main(["envelope", "records", "opening", "x", "next tuesday"]) == 2
+    assert "时间格式不对" in capsys.readouterr().err
 
 
 def test_schema_is_versioned(tmp_path, long_pki):

@@ -27,6 +27,10 @@ from app.gm.sm3 import sm3
 from app.gm.x509 import Certificate, Crl, verify_chain
 from tests.gm.conftest_pki import flip, shared_demo, spare_key
 
+# The shared demo PKI is made at import (collection) time, before NOW is read: its
+# certificates start five minutes before they are made, so NOW lies inside their validity
+# however long the suite takes to reach these tests on a loaded machine.
+shared_demo()
 NOW = datetime.now(UTC)
 CODE = make_uscc("91440300MA5FABCD1")  # a second valid code, different from the demo's
 
@@ -336,17 +340,20 @@ def test_chain_empty_id_signature_accepted_and_recorded() -> None:
 
 
 def test_chain_revoked_via_crl() -> None:
+    # The clock now, not at import: under load the suite reaches this test minutes later,
+    # and the victim certificate is issued now.
+    now = datetime.now(UTC)
     d = shared_demo()
     victim = d.root.issue(spare_key(1).public_key, d.subject, "sign")
-    when = NOW - timedelta(seconds=30)
+    when = now - timedelta(seconds=30)
     crl = d.root.make_crl([(victim.serial_number, when), (12345, when)])
     assert crl.verify_signed_by(d.root_cert) and not crl.verify_signed_by(d.sign_cert)
     assert crl.is_revoked(victim) is not None
-    assert abs((crl.is_revoked(victim) or NOW) - when) < timedelta(seconds=1)
+    assert abs((crl.is_revoked(victim) or now) - when) < timedelta(seconds=1)
     assert crl.is_revoked(d.sign_cert) is None
     r = verify_chain(victim, [d.root_cert], crls=[crl])
     assert not r.trusted and r.problems == ["REVOKED"]
-    assert verify_chain(victim, [d.root_cert], at=NOW - timedelta(minutes=2), crls=[crl]).trusted
+    assert verify_chain(victim, [d.root_cert], at=now - timedelta(minutes=2), crls=[crl]).trusted
     assert verify_chain(d.sign_cert, [d.root_cert], crls=[crl]).trusted
     # A CRL from an impostor with the same issuer name is ignored and flagged.
     fake = CertificateAuthority.create_root().make_crl([(d.sign_cert.serial_number, when)])

@@ -88,3 +88,38 @@ def test_parse_helpers():
     assert parse_rect("1, 2,3,4") == (1.0, 2.0, 3.0, 4.0)
     with pytest.raises(SignUsageError):
         parse_pages("0")
+
+
+def test_cli_batch_suffix_dash_value_recursive_and_rerun(tmp_path, soft_key, capsys):
+    d = tmp_path / "bids"
+    d.mkdir()
+    make_pdf(d / "a.pdf")
+    (d / "._a.pdf").write_bytes(b"\x00\x05\x16\x07")
+    sub = d / "lot2"
+    sub.mkdir()
+    make_pdf(sub / "b.pdf")
+    args = ["sign", "--batch", str(d), "-o", str(d), "--suffix", "-signed", "--keyword", KEYWORD, *soft_key]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert (d / "a-signed.pdf").is_file() and not (sub / "b-signed.pdf").exists()
+    assert "lot2" in out and "--recursive" in out and "._a.pdf" not in out
+    # the re-run seals nothing again and says why
+    before = {p.name: sha256(p) for p in d.iterdir() if p.is_file()}
+    assert main(args + ["--recursive", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert [f["input"] for f in report["files"]] == [str(sub / "b.pdf")]
+    assert {(s["path"], s["reason"]) for s in report["skipped"]} == {(str(d / "a-signed.pdf"), "has_suffix"),
+                                                                     (str(d / "a.pdf"), "done")}
+    assert {p.name: sha256(p) for p in d.iterdir() if p.is_file()} == before
+    assert (sub / "b-signed.pdf").is_file()
+
+
+def test_cli_rect_with_negative_numbers_is_parsed(tmp_path, soft_key, capsys):
+    src = make_pdf(tmp_path / "bid.pdf", pages=1)
+    out = tmp_path / "out.pdf"
+    rc = main(["sign", str(src), "-o", str(out), "--page", "1", "--rect", "-10,20,60,90", *soft_key])
+    cap = capsys.readouterr()
+    # argparse accepted the value; the engine refuses a seal that sticks out of the page
+    assert rc != 0 and "expected one argument" not in cap.err
+    assert "ERR_SEAL_OUTSIDE_PAGE" in cap.out + cap.err and not out.exists()
+    assert parse_rect("-10,20,60,90") == (-10.0, 20.0, 60.0, 90.0)

@@ -154,7 +154,8 @@ def test_certified_no_changes_pdf_is_refused(tmp_path, signer, seal_png, p, refu
         _refused(tmp_path, src, signer, [Seal(RectPlacement(0, (10, 10, 60, 60)), seal_png)],
                  "ERR_PDF_CERTIFIED_LOCKED")
     else:
+        from app.pdfsign.incremental import SourcePdf
         from app.pdfsign.prepare import docmdp_permission
 
-        d = pymupdf.open(src)
-        assert docmdp_permission(d) == 2
+        with SourcePdf(src) as base:
+            assert docmdp_permission(base) == 2

@@ -1,9 +1,11 @@
 """The sealing self-check's fast path still rejects outputs that differ from what was signed.
 
-The self-check re-reads the written file from disk with a fresh SM3 (on a worker
-thread) instead of trusting the signing pass, and the full verifier reuses those
-digests. These tests corrupt the temporary output at the worst moments and
-require that no output appears: each would pass if the self-check were skipped.
+The input is read once (copied and hashed from the same buffer); before success
+the output's original part is re-read from disk and compared with the input byte
+for byte, and each new signature's ranges are re-hashed from disk; the full
+verifier reuses those digests. These tests corrupt the temporary output at the
+worst moments and require that no output appears: each would pass if the
+self-check were skipped.
 """
 
 from __future__ import annotations
@@ -48,9 +50,9 @@ def test_prefix_changed_by_the_incremental_save_is_rejected(tmp_path, bid_pdf, s
                                                             full_verify):
     real = prepare_mod.prepare_revision
 
-    def corrupting(path, *args, **kwargs):
-        rev = real(path, *args, **kwargs)
-        _flip(path, rev.prev_len // 2)  # inside the original bytes
+    def corrupting(base, *args, **kwargs):
+        rev = real(base, *args, **kwargs)
+        _flip(base.path, rev.prev_len // 2)  # inside the original bytes
         return rev
 
     monkeypatch.setattr(signer_mod, "prepare_revision", corrupting)
@@ -71,32 +73,53 @@ def test_new_revision_changed_after_signing_is_rejected(tmp_path, bid_pdf, signe
 
 
 def test_input_changed_while_sealing_is_rejected(tmp_path, bid_pdf, signer, seal_png, monkeypatch):
-    real = byterange.copy_file
+    real = byterange.copy_and_hash
 
     def copy_then_touch_input(src, fd, *args, **kwargs):
-        n = real(src, fd, *args, **kwargs)
+        running = real(src, fd, *args, **kwargs)
         _flip(src, 10)
-        return n
+        return running
 
-    monkeypatch.setattr(byterange, "copy_file", copy_then_touch_input)
+    monkeypatch.setattr(byterange, "copy_and_hash", copy_then_touch_input)
     _seal_is_refused(tmp_path, bid_pdf, signer, seal_png, False)
 
 
-def test_self_check_rehashes_from_disk(tmp_path, bid_pdf, signer, seal_png, monkeypatch):
-    """The file is read twice in SM3 jobs: the input, then the output from disk."""
-    seen: list[tuple[str, int, int]] = []
-    real = byterange.FileHashJob.__init__
+def test_copy_that_differs_from_the_input_is_rejected(tmp_path, bid_pdf, signer, seal_png, monkeypatch):
+    """Bytes hashed and bytes on disk must agree: a copy that writes something else fails."""
+    real = byterange.copy_and_hash
 
-    def spy(self, path, start, end, *args, **kwargs):
-        seen.append((os.fspath(path), start, end))
-        real(self, path, start, end, *args, **kwargs)
+    def bad_copy(src, fd, *args, **kwargs):
+        running = real(src, fd, *args, **kwargs)
+        os.pwrite(fd, b"%PDF-1.9", 0)  # the temp file now differs from what was hashed
+        return running
 
-    monkeypatch.setattr(byterange.FileHashJob, "__init__", spy)
+    monkeypatch.setattr(byterange, "copy_and_hash", bad_copy)
+    _seal_is_refused(tmp_path, bid_pdf, signer, seal_png, False)
+
+
+def test_self_check_reads_the_input_once_and_compares_from_disk(tmp_path, bid_pdf, signer, seal_png, monkeypatch):
+    """One SM3 pass over the input (the copy), then a byte comparison of the output's prefix."""
+    hashed: list[str] = []
+    compared: list[tuple[str, str, int]] = []
+    real_copy = byterange.copy_and_hash
+    real_cmp = byterange.files_have_same_prefix
+
+    def spy_copy(src, fd, *args, **kwargs):
+        hashed.append(os.fspath(src))
+        return real_copy(src, fd, *args, **kwargs)
+
+    def spy_cmp(original, output, length, *args, **kwargs):
+        compared.append((os.fspath(original), os.fspath(output), length))
+        return real_cmp(original, output, length, *args, **kwargs)
+
+    monkeypatch.setattr(byterange, "copy_and_hash", spy_copy)
+    monkeypatch.setattr(byterange, "files_have_same_prefix", spy_cmp)
     out = tmp_path / "sealed.pdf"
     res = seal_pdf(bid_pdf, out, signer, [Seal(RectPlacement(0, (100, 100, 200, 200)), seal_png)])
     size = bid_pdf.stat().st_size
-    assert seen[0] == (os.fspath(bid_pdf), 0, size)
-    assert seen[1][1:] == (0, size) and seen[1][0] != os.fspath(bid_pdf)  # the temporary output
+    assert hashed == [os.fspath(bid_pdf)]
+    assert len(compared) == 1 and compared[0][0] == os.fspath(bid_pdf) and compared[0][2] == size
+    assert compared[0][1] != os.fspath(bid_pdf)  # the temporary output
     assert res.verification is not None
     assert all(s.status != "invalid" for s in res.verification.signatures)
     assert out.read_bytes()[:size] == bid_pdf.read_bytes()
