@@ -15,6 +15,7 @@ import csv
 import io
 import os
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from app.atomic import write_atomic
 from app.pdfsign.batch import BatchOutcome, BatchSummary
@@ -36,28 +37,51 @@ def _cell(value: object) -> str:
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 
-def outcome_row(outcome: BatchOutcome, lang: str = "zh") -> tuple[str, ...]:
-    lang = "en" if lang.lower().startswith("en") else "zh"
-    kind = "sealed" if outcome.ok else "skipped" if outcome.skipped else "refused"
-    err = outcome.error
-    return tuple(_cell(v) for v in (
-        outcome.item.input_path, outcome.item.output_path if outcome.ok else "", RESULT[lang][kind],
-        len(outcome.result.seals) if outcome.result else 0, err.code if err else "",
-        (err.message(lang) if err else "")))
+@dataclass(frozen=True)
+class BatchRow:
+    """One file's outcome, as the CSV shows it (built from a :class:`BatchOutcome`, or by a
+    front end that sealed the files one by one)."""
+
+    input: str
+    output: str
+    result: str  # "sealed", "refused" or "skipped"
+    seals: int = 0
+    code: str = ""
+    zh: str = ""
+    en: str = ""
+
+    @classmethod
+    def from_outcome(cls, outcome: BatchOutcome) -> BatchRow:
+        err = outcome.error
+        return cls(str(outcome.item.input_path), str(outcome.item.output_path) if outcome.ok else "",
+                   "sealed" if outcome.ok else "skipped" if outcome.skipped else "refused",
+                   len(outcome.result.seals) if outcome.result else 0,
+                   err.code if err else "", err.zh if err else "", err.en if err else "")
+
+    def cells(self, lang: str = "zh") -> tuple[str, ...]:
+        lang = "en" if lang.lower().startswith("en") else "zh"
+        return tuple(_cell(v) for v in (self.input, self.output, RESULT[lang][self.result], self.seals,
+                                        self.code, self.en if lang == "en" else self.zh))
 
 
-def to_csv(outcomes: BatchSummary | Iterable[BatchOutcome], lang: str = "zh") -> str:
-    rows = outcomes.outcomes if isinstance(outcomes, BatchSummary) else tuple(outcomes)
+Rows = BatchSummary | Iterable[BatchOutcome | BatchRow]
+
+
+def _rows(outcomes: Rows) -> list[BatchRow]:
+    items = outcomes.outcomes if isinstance(outcomes, BatchSummary) else outcomes
+    return [o if isinstance(o, BatchRow) else BatchRow.from_outcome(o) for o in items]
+
+
+def to_csv(outcomes: Rows, lang: str = "zh") -> str:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n")
     writer.writerow(HEADER["en" if lang.lower().startswith("en") else "zh"])
-    for outcome in rows:
-        writer.writerow(outcome_row(outcome, lang))
+    for row in _rows(outcomes):
+        writer.writerow(row.cells(lang))
     return buf.getvalue()
 
 
-def write_csv(path: str | os.PathLike[str], outcomes: BatchSummary | Iterable[BatchOutcome],
-              lang: str = "zh") -> None:
+def write_csv(path: str | os.PathLike[str], outcomes: Rows, lang: str = "zh") -> None:
     """Write the results to ``path`` (UTF-8 with BOM, CRLF), whole or not at all."""
     try:
         write_atomic(path, b"\xef\xbb\xbf" + to_csv(outcomes, lang).encode("utf-8"))

@@ -13,8 +13,8 @@ import pymupdf
 import pytest
 
 from app.cancel import CancelToken, OperationCancelled
+from app.demo.pki import demo_pki
 from app.errors import BidSealError
-from app.gm.pki import demo_pki
 from app.token.seal_images import company_seal
 from app.ui.engine_client import EngineProcess
 from app.ui.wire import EngineCrashed

@@ -17,10 +17,10 @@ from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 
+from app.demo.pki import CertificateAuthority, Subject
 from app.errors import BidSealError
 from app.gm import sm2
 from app.gm.keyops import SoftwareSigner
-from app.gm.pki import CertificateAuthority, Subject
 from app.pdfsign import RectPlacement, Seal, seal_pdf
 from app.pdfsign.verify import verify_pdf
 from app.token.seal_images import company_seal

@@ -9,9 +9,9 @@ from typing import Any
 import pymupdf
 import pytest
 
+from app.demo.pki import Subject
 from app.gm import sm2
 from app.gm.keyops import SoftwareSigner
-from app.gm.pki import Subject
 from app.pdfsign import RectPlacement, Seal, seal_pdf
 from app.token.seal_images import company_seal
 from app.token.softkey import load_demo_ca
