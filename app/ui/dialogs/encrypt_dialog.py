@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QLabel,
+    QLayout,
     QLineEdit,
     QListWidget,
     QListWidgetItem,
@@ -193,6 +194,7 @@ class EncryptDialog(QDialog):
         close.clicked.connect(self.reject)
 
         layout = QVBoxLayout(self)
+        layout.setSizeConstraint(QLayout.SizeConstraint.SetMinimumSize)  # grows with the facts shown
         layout.addLayout(form)
         layout.addWidget(recipients)
         layout.addWidget(rec)
