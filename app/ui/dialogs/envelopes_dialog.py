@@ -11,6 +11,7 @@ key ..."). Reading and writing the records run on worker threads.
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -59,8 +60,8 @@ class EnvelopesDialog(QDialog):
         self.resize(860, 420)
         self.runner = runner
         self.store = store or EnvelopeRecords()
-        self.present_certificates = present_certificates or (lambda: [])
-        self.selected_certificate = selected_certificate or (lambda: None)
+        self.present_certificates: Callable[[], list[Certificate]] = present_certificates or (lambda: [])
+        self.selected_certificate: Callable[[], Certificate | None] = selected_certificate or (lambda: None)
         self.records: list[EnvelopeRecord] = []
         self.changed: list[LifecycleWarning] = []
         self.renewal: list[LifecycleWarning] | None = None
@@ -181,7 +182,10 @@ class EnvelopesDialog(QDialog):
             return None
         file_id = rec.file_id
         return self.runner.submit(lambda ctx: fn(file_id), name="envelope-record-change",
-                                  on_result=lambda _r: self.refresh(), on_error=self._failed)
+                                  on_result=lambda _r: self._refresh_quietly(), on_error=self._failed)
+
+    def _refresh_quietly(self) -> None:
+        self.refresh()
 
     def set_opening(self) -> TaskHandle | None:
         when = datetime.fromtimestamp(self.opening.dateTime().toSecsSinceEpoch(), UTC)
