@@ -305,8 +305,8 @@ def _soft_unwrapper(args: argparse.Namespace) -> SoftwareUnwrapper:
 @contextlib.contextmanager
 def _unwrapper(args: argparse.Namespace, is_recipient: Callable[[Certificate], bool],
                needed: list[str]) -> Iterator[SessionKeyUnwrapper]:
-    """A software unwrapper, or a session on the key that holds a recipient's certificate
-    (found before the PIN is asked; the prompt names it), or a recovery key file (--recovery)."""
+    """A software unwrapper, a recovery key file (--recovery), or a session on the key that
+    holds a recipient's certificate (found before the PIN is asked; the prompt names it)."""
     if recovery_cli.wanted(args):
         yield recovery_cli.unwrapper(args)
         return

@@ -76,7 +76,7 @@ def wanted(args: argparse.Namespace) -> bool:
 def unwrapper(args: argparse.Namespace) -> SessionKeyUnwrapper:
     """Open ``args.recovery`` for decrypting ``args.input``: the file is checked and found
     among the envelope's recipients before the passphrase is asked."""
-    key_options = ("soft_key", "cert", "lib", "key", "device", "container", "serial", "unit_code")
+    key_options = ("soft_key", "cert", "lib", "key", "container", "serial")
     if any(getattr(args, name, None) for name in key_options):
         raise BidSealError("--recovery 不能与 UKey 或软件密钥选项同时使用。",
                            "--recovery cannot be combined with UKey or software-key options.",
