@@ -126,10 +126,10 @@ class BatchDialog(QDialog):
         self.position.setObjectName("batchPosition")
         for key in POSITIONS:
             self.position.addItem(pick(POSITION_TEXT[key]), key)
-        self.size = QDoubleSpinBox()
-        self.size.setRange(10, 80)
-        self.size.setSuffix(" mm")
-        self.size.setValue(float(getattr(window.settings, "seal_size_mm", 42.0)))
+        self.size_spin = QDoubleSpinBox()
+        self.size_spin.setRange(10, 80)
+        self.size_spin.setSuffix(" mm")
+        self.size_spin.setValue(float(getattr(window.settings, "seal_size_mm", 42.0)))
         self.seal = QComboBox()
         self.seal.setObjectName("batchSeal")
         self.choices: list[SealChoice] = list(window.seal_choices()) if hasattr(window, "seal_choices") else []
@@ -154,7 +154,7 @@ class BatchDialog(QDialog):
         frow.addWidget(self.position)
         wform.addRow(self.fixed, frow)
         wform.addRow(tr("印章", "Seal"), self.seal)
-        wform.addRow(tr("大小", "Size"), self.size)
+        wform.addRow(tr("大小", "Size"), self.size_spin)
         wform.addRow(self.cross)
         orow = QHBoxLayout()
         orow.addWidget(self.out_folder, 1)
@@ -247,7 +247,7 @@ class BatchDialog(QDialog):
         occ = int(self.occurrence.value()) or None
         return Placement(mode="keyword" if self.by_keyword.isChecked() else "fixed", keyword=self.keyword.text().strip(),
                          occurrence=occ, page=self.page.currentData(), position=self.position.currentData(),
-                         size_mm=float(self.size.value()), cross_page=self.cross.isChecked())
+                         size_mm=float(self.size_spin.value()), cross_page=self.cross.isChecked())
 
     def _refuse(self, exc: BidSealError) -> None:
         self.error = exc
