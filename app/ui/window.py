@@ -119,7 +119,7 @@ class MainWindow(QMainWindow):
         self._preview_items: list[Any] = []
         self._build()
         self.retranslate()
-        language_signal().changed.connect(lambda _lang: self.retranslate())
+        language_signal().changed.connect(self._language_changed)
         self.resize(1280, 800)
         self.setAcceptDrops(True)
         if scan_keys:
@@ -174,6 +174,9 @@ class MainWindow(QMainWindow):
         self._actions()
         self._menus()
         self._toolbar()
+        from app.ui.bid_actions import BidActions  # part 2: envelopes, batch, diagnostics, settings
+
+        self.bid_actions = BidActions(self)
         self.status_doc = QLabel()
         self.statusBar().addPermanentWidget(self.status_doc)
 
@@ -704,6 +707,10 @@ class MainWindow(QMainWindow):
                        "(SM2/SM3/SM4, GM/T 0016 SKF)."))
         box.open()
 
+    def _language_changed(self, _lang: str) -> None:
+        """A bound method (not a lambda), so the connection ends when the window is deleted."""
+        self.retranslate()
+
     def set_language(self, lang: str) -> None:
         self.settings.language = "en" if lang == "en" else "zh"
         self._save_settings()
@@ -983,7 +990,8 @@ class MainWindow(QMainWindow):
         files = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
         if files:
             event.acceptProposedAction()
-            self.open_file(files[0])
+            if not self.bid_actions.open_dropped(files[0]):
+                self.open_file(files[0])
             if len(files) > 1:
                 self.notify(tr("一次只能打开一个文件，已打开第一个。", "One file at a time: the first one was opened."))
 
