@@ -258,10 +258,14 @@ def sweep_folder(folder: str | os.PathLike[str], *, force: bool = False) -> list
 
 
 def _journal_dir() -> Path | None:
+    import warnings
+
     try:
         from app import paths
 
-        return paths.ensure(paths.runtime_dir() / _JOURNAL)
+        with warnings.catch_warnings():  # platformdirs warns when XDG_RUNTIME_DIR is unset
+            warnings.simplefilter("ignore")
+            return paths.ensure(paths.runtime_dir() / _JOURNAL)
     except OSError:
         return None
 

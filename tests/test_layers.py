@@ -14,18 +14,24 @@ APP = Path(__file__).resolve().parents[1] / "app"
 
 LAYER_ORDER = ["gm", "demo", "authtoken", "token", "pdfsign", "envelope", "helper", "hub", "cli", "ui"]
 # What each package may import from app.* (besides itself and the shared base modules
-# app.errors, app.cancel, app.atomic, app.progress, app.paths, app.sensitive and app.__init__).
+# app.errors, app.cancel, app.atomic, app.progress, app.paths, app.sensitive, app.spool, app.settings
+# and app.__init__).
+SHARED_BASE = {"errors", "cancel", "atomic", "progress", "paths", "sensitive", "spool", "settings", "__init__"}
 ALLOWED = {
     "gm": set(),
     "demo": {"gm"},  # the demo CA (app/demo/pki.py): above the pure algorithms, below everything else
     "authtoken": {"gm"},  # login tokens: the helper makes them, any hub verifies them
+    "recovery": {"gm"},  # the offline recovery key: SM2 + scrypt, no device
     "token": {"gm", "demo"},  # softkey provisioning issues the virtual key's certificates from the demo CA
     "pdfsign": {"gm", "token"},
     "envelope": {"gm", "token"},
     "helper": {"gm", "authtoken", "token", "pdfsign", "envelope"},
     "hub": {"gm", "demo", "authtoken", "token", "pdfsign", "envelope"},
-    "cli": {"gm", "demo", "authtoken", "token", "pdfsign", "envelope", "helper", "hub", "ui"},  # bare `bidseal` opens the GUI
-    "ui": {"gm", "demo", "authtoken", "token", "pdfsign", "envelope", "helper", "hub", "cli"},
+    "diagnostics": {"gm", "token", "pdfsign", "envelope", "helper", "trust"},  # checks every layer below
+    "cli": {"gm", "demo", "authtoken", "token", "pdfsign", "envelope", "helper", "hub", "ui", "recovery",
+            "diagnostics"},  # bare `bidseal` opens the GUI
+    "ui": {"gm", "demo", "authtoken", "token", "pdfsign", "envelope", "helper", "hub", "cli", "recovery",
+           "diagnostics"},
 }
 
 
@@ -55,7 +61,7 @@ def test_imports_point_downwards() -> None:
         for f in _package_files(pkg):
             for name in _imports(f):
                 parts = name.split(".")
-                if parts[0] != "app" or len(parts) < 2 or parts[1] in {pkg, "errors", "cancel", "atomic", "progress", "paths", "sensitive", "__init__"}:
+                if parts[0] != "app" or len(parts) < 2 or parts[1] in {pkg, *SHARED_BASE}:
                     continue
                 if parts[1] not in allowed:
                     problems.append(f"{f.relative_to(APP)} imports {name}")

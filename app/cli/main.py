@@ -1,8 +1,14 @@
-"""``bidseal`` entry point: discovers command modules and maps errors to exit codes."""
+"""``bidseal`` entry point: discovers command modules and maps errors to exit codes.
+
+No traceback reaches a bidder: a :class:`BidSealError` is printed in both languages
+(as JSON on stdout with ``--json``), argument mistakes are usage errors, Ctrl-C,
+SIGTERM and SIGHUP cancel cleanly (temporary outputs removed), and a closed output
+pipe ends quietly. At start, temporary files abandoned by a killed BidSeal process
+are removed (:func:`app.atomic.sweep_journal`).
+"""
 
 from __future__ import annotations
 
-import argparse
 import importlib
 import pkgutil
 import sys
@@ -10,12 +16,23 @@ from collections.abc import Sequence
 
 from app import __version__
 from app.cli import commands
-from app.cli.common import EXIT_ERROR, print_error
+from app.cli.common import (
+    EXIT_BROKEN_PIPE,
+    EXIT_CANCELLED,
+    EXIT_ERROR,
+    ArgumentParser,
+    Terminated,
+    print_json,
+    printable_streams,
+    quiet_stdout_after_broken_pipe,
+    report_error,
+    signals_as_cancel,
+)
 from app.errors import BidSealError
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+def build_parser() -> ArgumentParser:
+    parser = ArgumentParser(
         prog="bidseal",
         description="BidSeal 投标 UKey 签章与解密客户端 / UKey sealing and decryption client for e-bidding",
     )
@@ -27,24 +44,45 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if not getattr(args, "func", None):
-        if args.command is None and sys.stdin.isatty() and argv is None:
-            from app.cli.gui_launcher import launch_gui
+def _cancelled(exc: KeyboardInterrupt, as_json: bool) -> int:
+    signum = exc.signum if isinstance(exc, Terminated) else None
+    code = 128 + signum if signum is not None else EXIT_CANCELLED
+    if as_json:
+        print_json({"ok": False, "error": {"code": "ERR_CANCELLED", "zh": "已取消，未留下输出文件。",
+                                           "en": "Cancelled; no output file was left.",
+                                           "details": {"signal": signum} if signum else {}}})
+    else:
+        print("已取消，未留下输出文件 / Cancelled; no output file was left", file=sys.stderr)
+    return code
 
-            return launch_gui()
-        parser.print_help()
-        return EXIT_ERROR
-    try:
-        return int(args.func(args) or 0)
-    except BidSealError as exc:
-        print_error(exc)
-        return EXIT_ERROR
-    except KeyboardInterrupt:
-        print("已取消 / Cancelled", file=sys.stderr)
-        return 130
+
+def main(argv: Sequence[str] | None = None) -> int:
+    printable_streams()
+    words = list(sys.argv[1:] if argv is None else argv)
+    as_json = "--json" in words
+    with signals_as_cancel():
+        try:
+            parser = build_parser()
+            args = parser.parse_args(words)
+            as_json = as_json or bool(getattr(args, "json", False))
+            if not getattr(args, "func", None):
+                if args.command is None and sys.stdin.isatty() and argv is None:
+                    from app.cli.gui_launcher import launch_gui
+
+                    return launch_gui()
+                parser.print_help()
+                return EXIT_ERROR
+            from app.atomic import sweep_journal
+
+            sweep_journal()
+            return int(args.func(args) or 0)
+        except BidSealError as exc:
+            return report_error(exc, as_json)
+        except KeyboardInterrupt as exc:
+            return _cancelled(exc, as_json)
+        except BrokenPipeError:
+            quiet_stdout_after_broken_pipe()
+            return EXIT_BROKEN_PIPE
 
 
 if __name__ == "__main__":

@@ -24,13 +24,29 @@ Design (normative spec: ``resources/docs/envelope-format.md``)
   followed by a DER header (asn1crypto), accepted only in canonical form.
 
 Entry points: :func:`encrypt_file`, :func:`decrypt_file`, :func:`read_info`
-(plus :func:`export_cms` / :func:`import_cms` for GM/T 0010 EnvelopedData).
+(plus :func:`export_cms` / :func:`import_cms` / :func:`read_cms_info` for GM/T 0010
+EnvelopedData).
 """
 
 from app.cancel import CancelToken
-from app.envelope.cms_bridge import export_cms, import_cms, is_cms
-from app.envelope.engine import decrypt_file, encrypt_file, is_envelope, read_info
+from app.envelope.cms_bridge import (
+    CmsInfo,
+    cms_recipients,
+    export_cms,
+    import_cms,
+    is_cms,
+    read_cms_info,
+)
+from app.envelope.engine import (
+    check_metadata,
+    decrypt_file,
+    encrypt_file,
+    is_envelope,
+    read_info,
+    recipient_entries,
+)
 from app.envelope.errors import (
+    EnvelopeArgumentError,
     EnvelopeCancelled,
     EnvelopeError,
     EnvelopeFormatError,
@@ -45,9 +61,9 @@ from app.envelope.info import EnvelopeInfo, RecipientInfo
 from app.envelope.recipients import check_recipient
 
 __all__ = [
-    "DEFAULT_CHUNK_SIZE", "CancelToken", "EnvelopeCancelled", "EnvelopeError",
+    "DEFAULT_CHUNK_SIZE", "CancelToken", "CmsInfo", "EnvelopeArgumentError", "EnvelopeCancelled", "EnvelopeError",
     "EnvelopeFormatError", "EnvelopeIOError", "EnvelopeInfo", "EnvelopeIntegrityError",
     "NotARecipientError", "RecipientCertificateError", "RecipientInfo", "UnwrapError",
-    "check_recipient", "decrypt_file", "encrypt_file", "export_cms", "import_cms", "is_cms",
-    "is_envelope", "read_info",
+    "check_metadata", "check_recipient", "cms_recipients", "decrypt_file", "encrypt_file", "export_cms",
+    "import_cms", "is_cms", "is_envelope", "read_cms_info", "read_info", "recipient_entries",
 ]

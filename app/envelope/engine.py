@@ -35,6 +35,7 @@ from app.atomic import AtomicFile, same_file
 from app.cancel import Cancel, is_cancelled
 from app.envelope import format as fmt
 from app.envelope.errors import (
+    EnvelopeArgumentError,
     EnvelopeCancelled,
     EnvelopeError,
     EnvelopeIntegrityError,
@@ -113,11 +114,12 @@ def _open_input(src: Path, dst: Path, cancel: Cancel | None) -> IO[bytes]:
 
 class _Output(AtomicFile):
     """The envelope engine's :class:`app.atomic.AtomicFile`: file errors become
-    :class:`EnvelopeIOError` sentences naming ``dst``."""
+    :class:`EnvelopeIOError` sentences naming ``dst``. Plaintext (``private``) stays 0600;
+    an envelope gets the user's normal mode."""
 
-    def __init__(self, dst: Path) -> None:
+    def __init__(self, dst: Path, *, private: bool, replace: bool = True) -> None:
         try:
-            super().__init__(dst, private=True)
+            super().__init__(dst, private=private, replace=replace)
         except OSError as exc:
             raise _io_error(exc, dst, "write") from exc
 
@@ -177,14 +179,18 @@ def encrypt_file(
     fsync: bool = True,
     now: datetime | None = None,
     workers: int | None = None,
+    replace: bool = True,
 ) -> EnvelopeInfo:
     """Encrypt ``src`` to every certificate in ``recipients`` into the envelope ``dst``.
 
     Each certificate must be a valid SM2 encryption certificate (see
     :func:`app.envelope.recipients.check_recipient`); duplicates are merged. Returns
     the (authenticated) :class:`EnvelopeInfo`, including the plaintext SM3.
+    ``replace=False`` refuses an existing ``dst`` (:class:`app.atomic.OutputExists`).
     """
     src_p, dst_p = Path(src), Path(dst)
+    check_metadata(project_id, "项目/标段编号", "project identifier", "--project")
+    check_metadata(unit_code, "投标单位代码", "unit code", "--unit-code")
     if not recipients:
         raise EnvelopeError("至少需要一个接收者证书（--to）。",
                             "At least one recipient certificate is needed (--to).")
@@ -223,7 +229,7 @@ def encrypt_file(
         header = fmt.parse_header(raw)  # our own output must pass our own parser
         keys = fmt.derive_keys(file_key, file_id)
         h = header.header_hash
-        out = _Output(dst_p)
+        out = _Output(dst_p, private=False, replace=replace)
         _write(out, raw + fmt.header_mac(keys, raw), dst_p)
 
         n = header.chunk_count
@@ -256,7 +262,31 @@ def encrypt_file(
         fin.close()
 
 
+def check_metadata(value: str | None, zh_what: str, en_what: str, option: str) -> None:
+    """Refuse a metadata text the header cannot carry, as a wrong argument (not as a
+    damaged envelope): empty, control characters, not Unicode text, too long."""
+    if value is None:
+        return
+    problem = None
+    if not value.strip():
+        problem = ("为空", "is empty")
+    elif len(value) > fmt.MAX_TEXT:
+        problem = (f"过长（最多 {fmt.MAX_TEXT} 个字符）", f"is too long (at most {fmt.MAX_TEXT} characters)")
+    elif any(ord(c) < 0x20 or ord(c) == 0x7F for c in value):
+        problem = ("含有控制字符（如换行）", "contains control characters (such as a line break)")
+    else:
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            problem = ("不是有效的文本（含无法识别的字节）", "is not valid text (it holds undecodable bytes)")
+    if problem is not None:
+        raise EnvelopeArgumentError(f"{option} {zh_what}{problem[0]}，请改正后重试。",
+                                    f"The {en_what} ({option}) {problem[1]}; correct it and retry.",
+                                    option=option)
+
+
 def _base_name(name: str) -> str:
+    name = name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
     name = name.replace("\\", "/").rsplit("/", 1)[-1]
     name = "".join(c if ord(c) >= 0x20 else "_" for c in name)[: fmt.MAX_TEXT]
     return name if name not in ("", ".", "..") else "bid-file"
@@ -312,6 +342,16 @@ def read_info(src: StrPath) -> EnvelopeInfo:
     return info
 
 
+def recipient_entries(src: StrPath) -> tuple[fmt.RecipientEntry, ...]:
+    """The recipient entries of the envelope ``src`` (to find the key that opens it, before
+    asking for a PIN: see :func:`app.envelope.recipients.matches`)."""
+    try:
+        with open(src, "rb") as f:
+            return _read_header(f, src).recipients
+    except OSError as exc:
+        raise _io_error(exc, src, "read") from exc
+
+
 def _size_mismatch(actual: int, expected: int) -> None:
     if actual < expected:
         raise EnvelopeIntegrityError(
@@ -356,6 +396,7 @@ def decrypt_file(
     cancel: Cancel | None = None,
     fsync: bool = True,
     workers: int | None = None,
+    replace: bool = True,
 ) -> EnvelopeInfo:
     """Decrypt the envelope ``src`` into ``dst`` with one of the offered key(s).
 
@@ -382,7 +423,7 @@ def decrypt_file(
         raise last_exc
 
     return decrypt_opened(src, dst, open_key, progress=progress, cancel=cancel, fsync=fsync,
-                          workers=workers)
+                          workers=workers, replace=replace)
 
 
 #: Recovers (FK, index of the recipient entry that opened it) from a parsed header.
@@ -398,6 +439,7 @@ def decrypt_opened(
     cancel: Cancel | None = None,
     fsync: bool = True,
     workers: int | None = None,
+    replace: bool = True,
 ) -> EnvelopeInfo:
     """Decrypt ``src`` into ``dst`` with the file key ``open_key`` recovers from the header
     (:func:`decrypt_file` with its recipient keys, or a hub with a re-wrapped entry,
@@ -424,7 +466,7 @@ def decrypt_opened(
         h = header.header_hash
         n = header.chunk_count
         hasher = SM3()
-        out = _Output(dst_p)
+        out = _Output(dst_p, private=True, replace=replace)
         with Pipeline(header.chunk_size, workers) as pipe:
             for i, slot, length, kind in _records(pipe, header, dst_p, cancel, progress, Stage.DECRYPT):
                 got = _read_exact(fin, memoryview(slot.inbuf)[: length + fmt.TAG_SIZE], src_p)

@@ -31,6 +31,13 @@ class EnvelopeFormatError(EnvelopeError):
     code = "ERR_ENVELOPE_FORMAT"
 
 
+class EnvelopeArgumentError(EnvelopeError):
+    """A caller-supplied value is unusable (a project id with control characters, too
+    long...): a wrong argument, reported before anything is written."""
+
+    code = "ERR_USAGE"
+
+
 class EnvelopeIntegrityError(EnvelopeError):
     """The envelope was altered, truncated, extended or spliced: nothing is released."""
 

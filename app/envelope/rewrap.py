@@ -60,6 +60,7 @@ from app.envelope.recipients import (
 from app.gm.keyops import SessionKeyUnwrapper
 from app.gm.x509 import Certificate
 from app.progress import Progress
+from app.sensitive import wipe
 
 REWRAP_VERSION = 1
 MAX_HEAD_SIZE = fmt.PREAMBLE_SIZE + fmt.MAX_HEADER_SIZE + fmt.HEADER_MAC_SIZE
@@ -141,7 +142,7 @@ def rewrap_file_key(head: bytes, unwrapper: SessionKeyUnwrapper, hub_cert: Certi
         entry = make_entry(hub_cert, file_key, header.file_id)
     finally:
         if file_key is not None:
-            file_key[:] = bytes(len(file_key))
+            wipe(file_key)
     return encode_rewrapped(header.header_hash, entry)
 
 

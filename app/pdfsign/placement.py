@@ -25,6 +25,7 @@ from typing import Any
 import pymupdf as _pymupdf
 from pymupdf import mupdf
 
+from app.pdfsign import keyword_text
 from app.pdfsign.crosspage import CrossPageMode, CrossPagePlacement, resolve_cross_page
 from app.pdfsign.errors import KeywordNotFoundError
 from app.pdfsign.pagegeometry import (
@@ -145,7 +146,7 @@ def _keyword_hits(doc: Document, pl: KeywordPlacement) -> list[tuple[PageGeometr
         if not 0 <= index < doc.page_count:
             page_geometry(doc, index)  # raises PageOutOfRangeError
         page = doc.load_page(index)
-        rects = page.search_for(pl.keyword)
+        rects = page.search_for(pl.keyword) or keyword_text.find_on_page(page, pl.keyword)
         if rects:  # the geometry (several dictionary look-ups) only for pages with hits
             geo = page_geometry(doc, index)
             for r in rects:
@@ -164,6 +165,14 @@ def _resolve_keyword(doc: Document, pl: KeywordPlacement, aspect: float) -> list
     if not pl.keyword.strip():
         raise KeywordNotFoundError("关键字为空。", "The keyword is empty.")
     hits = _keyword_hits(doc, pl)
+    if not hits:
+        hint_zh, hint_en, near = keyword_text.not_found_hint(doc, pl.keyword, pl.pages)
+        raise KeywordNotFoundError(
+            f"文档中没有找到关键字“{pl.keyword}”，无法按关键字盖章。{hint_zh}",
+            f'The keyword "{pl.keyword}" was not found in the document, so the seal cannot be placed by keyword.'
+            f"{hint_en}",
+            keyword=pl.keyword, suggestions=near,
+        )
     if pl.occurrence is not None:
         if pl.occurrence < 1 or pl.occurrence > len(hits):
             raise KeywordNotFoundError(
@@ -173,12 +182,6 @@ def _resolve_keyword(doc: Document, pl: KeywordPlacement, aspect: float) -> list
                 keyword=pl.keyword, occurrence=pl.occurrence, found=len(hits),
             )
         hits = [hits[pl.occurrence - 1]]
-    if not hits:
-        raise KeywordNotFoundError(
-            f"文档中没有找到关键字“{pl.keyword}”，无法按关键字盖章。",
-            f'The keyword "{pl.keyword}" was not found in the document, so the seal cannot be placed by keyword.',
-            keyword=pl.keyword,
-        )
     sw, sh = seal_size(pl.size_mm, aspect)
     out: list[SignatureSpots] = []
     for geo, (x0, y0, x1, y1) in hits:

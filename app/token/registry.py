@@ -1,8 +1,9 @@
 """Where SKF libraries are looked for, in order, each with the reason it is tried.
 
 1. ``BIDSEAL_SKF_LIB`` (``os.pathsep``-separated paths): when set, only these.
-2. User-configured paths: ``token.libraries`` in the JSON config file
-   (``platformdirs.user_config_dir("bidseal")/config.json``, or ``BIDSEAL_CONFIG``).
+2. User-configured paths: ``token.libraries`` in the settings file
+   (:func:`app.settings.settings_file`: ``BIDSEAL_CONFIG`` or ``config.json`` in the
+   config folder of :mod:`app.paths`).
 3. Known vendor libraries (GM/T 0016 deployments, standards.md §1.8) that exist
    on this machine.
 4. The embedded virtual key ``libsoftskf`` (``BIDSEAL_SOFTSKF_LIB`` or the
@@ -18,7 +19,7 @@ Config example::
     {"token": {"libraries": ["C:/Program Files/XXCA/skf.dll"], "softskf": false,
                "host_python": "C:/Python311-32/python.exe", "timeout": 30}}
 
-Only reading happens here; the settings UI writes the file.
+Only reading happens here; :mod:`app.settings` writes the file.
 """
 
 from __future__ import annotations
@@ -89,12 +90,11 @@ def _platform() -> str:
 
 
 def config_path() -> Path:
-    env = os.environ.get("BIDSEAL_CONFIG")
-    if env:
-        return Path(env)
-    import platformdirs
+    """The settings file (:func:`app.settings.settings_file`: ``BIDSEAL_CONFIG``, else
+    ``config.json`` in :func:`app.paths.config_dir`); app.settings is what writes it."""
+    from app.settings import settings_file
 
-    return Path(platformdirs.user_config_dir("bidseal")) / "config.json"
+    return settings_file()
 
 
 def load_config(path: str | os.PathLike[str] | None = None) -> dict[str, Any]:

@@ -20,7 +20,8 @@ from __future__ import annotations
 import argparse
 import contextlib
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -28,11 +29,21 @@ from app.cli.common import (
     EXIT_ERROR,
     EXIT_OK,
     ProgressPrinter,
+    add_json,
     print_error,
     print_json,
-    read_pin,
+    say,
+    shown,
     tr,
-    wipe,
+)
+from app.cli.files import check_input, check_output, check_output_folder, read_input
+from app.cli.keys import (
+    add_key_options,
+    discover_keys,
+    key_filter,
+    open_for,
+    print_warnings,
+    terminal_chooser,
 )
 from app.errors import BidSealError
 from app.pdfsign.errors import PdfSignError
@@ -47,7 +58,7 @@ class SignUsageError(BidSealError):
 def register(subparsers: Any) -> None:
     p = subparsers.add_parser(
         "sign", help="PDF 签章（公章、法人章、骑缝章）/ seal a PDF (company, legal-rep, cross-page seals)",
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
+        description=__doc__,
     )
     p.add_argument("input", nargs="?", metavar="IN.pdf", help="要签章的 PDF / the PDF to seal")
     p.add_argument("--batch", metavar="IN_DIR", help="批量签章该文件夹中的所有 PDF / seal every PDF of a folder")
@@ -79,15 +90,13 @@ def register(subparsers: Any) -> None:
     seal.add_argument("--tsa", metavar="URL", help="RFC 3161 时间戳服务地址（默认不使用）/ time-stamp URL (off)")
     seal.add_argument("--trust-root", "--trust", dest="trust_root", action="append", default=[], metavar="PEM",
                       help="验证时信任的根证书（可重复）/ trusted root for the final check (repeatable)")
-    key = p.add_argument_group("密钥 / key")
-    key.add_argument("--lib", metavar="PATH", help="SKF 驱动库路径 / SKF library path (default: auto-detect)")
-    key.add_argument("--device", metavar="NAME", help="设备名 / device name")
-    key.add_argument("--container", metavar="NAME", help="容器名 / container name")
-    key.add_argument("--pin-stdin", action="store_true", help="从标准输入读取口令 / read the PIN from stdin")
-    key.add_argument("--soft-key", metavar="KEY.pem",
-                     help="仅供测试/演示：软件私钥 / TESTING/DEMO ONLY: software SM2 key instead of a UKey")
-    key.add_argument("--cert", metavar="CERT.pem", help="与 --soft-key 配套的签名证书 / certificate for --soft-key")
-    p.add_argument("--json", action="store_true", help="以 JSON 输出结果 / JSON output")
+    add_key_options(p)
+    soft = p.add_argument_group("软件密钥（仅供测试/演示）/ software key (testing/demo only)")
+    soft.add_argument("--soft-key", metavar="KEY.pem",
+                      help="仅供测试/演示：软件私钥 / TESTING/DEMO ONLY: software SM2 key instead of a UKey")
+    soft.add_argument("--cert", metavar="CERT.pem", help="与 --soft-key 配套的签名证书 / certificate for --soft-key")
+    p.add_argument("--force", action="store_true", help="替换已存在的输出文件 / replace an existing output file")
+    add_json(p)
     p.set_defaults(func=cmd_sign)
     _accept_dash_values(p, ("--suffix", "--rect"))
 
@@ -196,49 +205,79 @@ def _seal_requests(args: argparse.Namespace, image: bytes) -> list[Any]:
 
 
 # -- key selection ------------------------------------------------------------------------
-@contextlib.contextmanager
-def _signer(args: argparse.Namespace) -> Iterator[tuple[Any, dict[str, bytes]]]:
-    """Yield (signer, seal images) for the chosen key; the PIN is read once."""
-    if args.soft_key or args.cert:
-        if not (args.soft_key and args.cert):
-            raise _usage("--soft-key 与 --cert 需同时给出。", "--soft-key and --cert go together.")
-        from app.gm import sm2
-        from app.gm.keyops import SoftwareSigner
-        from app.gm.x509 import Certificate
+def _soft_signer(args: argparse.Namespace) -> Any:
+    """TESTING/DEMO: a software key and its certificate (both files checked first)."""
+    if not (args.soft_key and args.cert):
+        raise _usage("--soft-key 与 --cert 需同时给出。", "--soft-key and --cert go together.")
+    from app.gm import sm2
+    from app.gm.errors import GMError
+    from app.gm.keyops import SoftwareSigner
+    from app.gm.x509 import Certificate
 
-        print(tr("注意：正在使用软件密钥（仅供测试/演示）。", "NOTE: using a software key (testing/demo only)."),
-              file=sys.stderr)
-        key = sm2.PrivateKey.from_pem(Path(args.soft_key).read_bytes())
-        cert = Certificate.load(Path(args.cert).read_bytes())
-        if key.public_key != cert.public_key:
-            raise _usage("软件私钥与证书不匹配。", "The software key does not match the certificate.")
-        yield SoftwareSigner(cert, key), {}
-        return
-    from app.token import find_identity, open_session
-
-    identity = find_identity(args.lib, args.device, args.container)
-    pin = read_pin(args.pin_stdin)
     try:
-        with open_session(identity, pin) as session:
-            wipe(pin)
-            yield session.signer, dict(identity.seals)
-    finally:
-        wipe(pin)
+        key = sm2.PrivateKey.from_pem(read_input(args.soft_key))
+        cert = Certificate.load(read_input(args.cert))
+    except GMError as exc:
+        raise _usage(f"软件密钥或证书无法解析：{exc.zh}", f"The software key or certificate cannot be read: {exc.en}",
+                     key=shown(args.soft_key), cert=shown(args.cert)) from exc
+    if key.public_key != cert.public_key:
+        raise _usage("软件私钥与证书不匹配。", "The software key does not match the certificate.")
+    say("注意：正在使用软件密钥（仅供测试/演示）。", "NOTE: using a software key (testing/demo only).", file=sys.stderr)
+    return SoftwareSigner(cert, key)
 
 
-def _seal_image(args: argparse.Namespace, seals: dict[str, bytes]) -> bytes:
+def _choose_signer(args: argparse.Namespace) -> Any:
+    """The identity that will seal: the only signing key, the one selected, or the one chosen
+    on the terminal; driver failures are reported as such."""
+    from app.token.selection import select_signer
+
+    disc = discover_keys(args)
+    ident = select_signer(disc, key_filter(args), choose=terminal_chooser(args, "sign"))
+    print_warnings(disc, ident)
+    return ident
+
+
+@contextlib.contextmanager
+def _signer(args: argparse.Namespace) -> Iterator[tuple[Any, Mapping[str, bytes]]]:
+    """Yield (signer, seal images) for the chosen key. Everything that can fail without the
+    key (certificate validity, seal picture, placement) is checked before the PIN is read,
+    which is read once; the prompt names the key and unit."""
+    from app.pdfsign.signer import check_certificate
+
+    if args.soft_key or args.cert:
+        signer = _soft_signer(args)
+        check_certificate(signer.certificate, datetime.now(UTC))
+        _check_placement(args, {}, ())
+        yield signer, {}
+        return
+    ident = _choose_signer(args)
+    args.identity = ident
+    assert ident.sign_certificate is not None
+    check_certificate(ident.sign_certificate, datetime.now(UTC))
+    _check_placement(args, ident.seals, ident.warnings)
+    with open_for(args, ident, "sign") as session:
+        yield session.signer, ident.seals
+
+
+def _check_placement(args: argparse.Namespace, key_seals: Mapping[str, bytes], warnings: Sequence[str]) -> None:
+    seals = _seal_requests(args, _seal_image(args, key_seals, warnings))
+    if not args.batch:
+        _preflight(Path(args.input), seals)
+
+
+def _seal_image(args: argparse.Namespace, seals: Mapping[str, bytes], warnings: Sequence[str] = ()) -> bytes:
     if args.seal_image:
-        try:
-            return Path(args.seal_image).read_bytes()
-        except OSError as exc:
-            raise _usage("无法读取印章图片。", "Cannot read the seal image.", file=args.seal_image) from exc
+        return read_input(args.seal_image)
     name = args.seal or _DEFAULT_SEAL
     if name in seals:
         return seals[name]
-    if seals or args.seal:
+    unreadable = [w for w in warnings if "seal" in w]
+    if seals or args.seal or unreadable:
+        more_zh = f"（{'；'.join(unreadable)}）" if unreadable else ""
         raise _usage(
-            f"UKey 中没有名为“{name}”的印章（现有：{', '.join(sorted(seals)) or '无'}）。",
-            f"The UKey has no seal named '{name}' (available: {', '.join(sorted(seals)) or 'none'}).",
+            f"UKey 中没有名为“{name}”的印章（现有：{', '.join(sorted(seals)) or '无'}）{more_zh}。",
+            f"The UKey has no seal named '{name}' (available: {', '.join(sorted(seals)) or 'none'})"
+            f"{' (' + '; '.join(unreadable) + ')' if unreadable else ''}.",
             seal=name,
         )
     raise _usage("没有印章图片：请用 --seal-image 指定 PNG。", "No seal image: pass a PNG with --seal-image.")
@@ -252,13 +291,78 @@ def _progress(args: argparse.Namespace) -> Any:
 
 
 def _options(args: argparse.Namespace) -> Any:
+    from app.gm.errors import GMError
     from app.gm.x509 import Certificate
     from app.pdfsign import SealOptions
 
     roots: list[Certificate] = []
     for path in args.trust_root:
-        roots.extend(Certificate.load_all(Path(path).read_bytes()))
+        try:
+            roots.extend(Certificate.load_all(read_input(path)))
+        except GMError as exc:
+            raise _usage(f"根证书文件 {shown(path)} 无法解析：{exc.zh}",
+                         f"The root certificate file {shown(path)} cannot be read: {exc.en}", file=shown(path)) from exc
     return SealOptions(timestamp_url=args.tsa, trust_roots=tuple(roots))
+
+
+def _preflight(src: Path, seals: Sequence[Any]) -> None:
+    """Open the PDF and resolve every placement as the engine will (keyword found, page in
+    range, seal picture readable), so nothing of that fails after the PIN."""
+    from app.pdfsign.appearance import SealImage
+    from app.pdfsign.placement import resolve
+    from app.pdfsign.prepare import check_document, open_pdf
+
+    doc = open_pdf(src)
+    try:
+        check_document(doc, src)
+        for seal in seals:
+            image = SealImage.load(seal.image)
+            resolve(doc, seal.placement, (image.width, image.height))
+    finally:
+        doc.close()
+
+
+def _signer_facts(cert: Any, ident: Any = None) -> dict[str, Any]:
+    facts: dict[str, Any] = {"unit_name": cert.unit_name, "common_name": cert.common_name,
+                             "unit_code": cert.unit_code, "serial_hex": cert.serial_hex}
+    if ident is not None:
+        from app.token.selection import describe
+
+        facts["key"] = describe(ident)
+    return facts
+
+
+def _print_signer(facts: dict[str, Any]) -> None:
+    who = facts.get("unit_name") or facts.get("common_name") or "?"
+    key = facts.get("key")
+    where = f"UKey {key['device']}" if key else tr("软件密钥", "software key")
+    say(f"签章人：{who}（{where}，证书序列号 {facts['serial_hex']}）",
+        f"Signer: {who} ({where}, certificate serial {facts['serial_hex']})")
+
+
+def _seal_one(args: argparse.Namespace, signer: Any, seals: list[Any], options: Any) -> int:
+    from app.pdfsign import seal_pdf
+
+    result = seal_pdf(args.input, args.output, signer, seals, options=options, progress=_progress(args))
+    facts = _signer_facts(signer.certificate, getattr(args, "identity", None))
+    if args.json:
+        print_json({"ok": True, "output": shown(result.output_path),
+                    "seals": [s.summary() for s in result.seals], "signer": facts})
+    else:
+        say(f"已签章并验证：{shown(result.output_path)}", f"Sealed and verified: {shown(result.output_path)}")
+        _print_signer(facts)
+        for s in result.seals:
+            print(f"  {s.summary()}")
+    return EXIT_OK
+
+
+def _check_paths(args: argparse.Namespace) -> None:
+    """Input readable, output usable (asked/--force), batch output a folder: before the key."""
+    if args.batch:
+        check_output_folder(args.output)
+        return
+    check_input(args.input)
+    check_output(args.output, force=args.force, source=args.input, interactive=not (args.json or args.pin_stdin))
 
 
 def _batch_plan(args: argparse.Namespace, cert: Any | None) -> Any:
@@ -274,13 +378,15 @@ def _print_skipped(plan: Any) -> None:
 
 
 def cmd_sign(args: argparse.Namespace) -> int:
-    from app.pdfsign import seal_batch, seal_pdf
+    from app.pdfsign import seal_batch
 
     if bool(args.batch) == bool(args.input):
         raise _usage("请给出一个输入 PDF，或用 --batch 指定文件夹。", "Give one input PDF, or a folder with --batch.")
     if args.recursive and not args.batch:
         raise _usage("--recursive 只用于 --batch。", "--recursive goes with --batch.")
+    _seal_requests(args, b"")  # argument mistakes first
     options = _options(args)
+    _check_paths(args)
     plan = _batch_plan(args, None) if args.batch else None
     if plan is not None and not plan.items:
         if not args.json:
@@ -290,15 +396,7 @@ def cmd_sign(args: argparse.Namespace) -> int:
     with _signer(args) as (signer, seal_images):
         seals = _seal_requests(args, _seal_image(args, seal_images))
         if plan is None:
-            result = seal_pdf(args.input, args.output, signer, seals, options=options, progress=_progress(args))
-            if args.json:
-                print_json({"ok": True, "output": str(result.output_path),
-                            "seals": [s.summary() for s in result.seals], "signer": result.signer})
-            else:
-                print(tr(f"已签章并验证：{result.output_path}", f"Sealed and verified: {result.output_path}"))
-                for s in result.seals:
-                    print(f"  {s.summary()}")
-            return EXIT_OK
+            return _seal_one(args, signer, seals, options)
         # Now that the signer's certificate is known, files it already sealed are skipped too.
         plan = _batch_plan(args, signer.certificate)
         Path(args.output).mkdir(parents=True, exist_ok=True)

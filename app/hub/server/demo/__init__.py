@@ -1,0 +1,1 @@
+"""The demo trading system (business system) of `bidseal hub serve`."""

@@ -1,0 +1,67 @@
+"""The window's settings, kept as JSON in the config folder (Qt-free).
+
+One :class:`Settings` object is shared by the whole window; part 2's settings
+dialog edits the same object and calls :meth:`Settings.save`. Unknown keys in the
+file are kept (a newer BidSeal's settings survive an older one), secrets never go
+here (the PIN is never stored anywhere).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from app import paths
+from app.atomic import write_atomic
+
+FILE_NAME = "gui.json"
+MAX_RECENT = 10
+
+
+def settings_path() -> Path:
+    return paths.config_dir() / FILE_NAME
+
+
+@dataclass
+class Settings:
+    language: str = "zh"
+    recent_files: list[str] = field(default_factory=list)
+    #: Longer side of a seal dropped on a page, in millimetres.
+    seal_size_mm: float = 42.0
+    #: Added to the original's name for the signed copy (``bid-已签章.pdf``).
+    output_suffix: str = "-已签章"
+    #: Settings of later features, by name (kept as they are).
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> Settings:
+        path = path or settings_path()
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return cls()
+        if not isinstance(data, dict):
+            return cls()
+        known = {f.name for f in fields(cls)}
+        s = cls(**{k: v for k, v in data.items() if k in known and k != "extra"})
+        extra = data.get("extra")
+        s.extra = dict(extra) if isinstance(extra, dict) else {}
+        s.extra.update({k: v for k, v in data.items() if k not in known})
+        s.recent_files = [str(p) for p in s.recent_files if isinstance(p, str)][:MAX_RECENT]
+        if s.language not in ("zh", "en"):
+            s.language = "zh"
+        return s
+
+    def save(self, path: Path | None = None) -> None:
+        path = path or settings_path()
+        paths.ensure(path.parent)
+        data = asdict(self)
+        write_atomic(path, json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8"), private=True)
+
+    def add_recent(self, file: str | os.PathLike[str]) -> None:
+        p = str(Path(file).resolve())
+        self.recent_files = [p] + [f for f in self.recent_files if f != p]
+        del self.recent_files[MAX_RECENT:]

@@ -1,0 +1,1 @@
+"""Widgets of the sealing workspace; they render the view models of :mod:`app.ui.models`."""
