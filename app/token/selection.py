@@ -32,6 +32,7 @@ from typing import Any, Literal
 from app.errors import BidSealError
 from app.gm.x509 import Certificate
 from app.token.errors import DeviceRemoved, TokenError, TokenNotFound
+from app.token.errors import DriverFailure as DriverFailureError
 from app.token.identity import Identity
 
 Need = Literal["sign", "enc", "any"]
@@ -48,12 +49,10 @@ _OP_FUNCTION = {
 }
 
 
-class KeyDiscoveryFailed(TokenError):
-    """Looking for keys failed in a driver: the key may well be inserted.
-
-    Same code as the token layer's ``DriverFailure`` error (one vocabulary for every front end)."""
-
-    code = "ERR_TOKEN_DRIVER"
+class KeyDiscoveryFailed(DriverFailureError):
+    """Looking for keys failed in a driver: the key may well be inserted (the CLI's
+    wording of :class:`app.token.errors.DriverFailure`, so ``except DriverFailure``
+    catches both; same code)."""
 
 
 class KeyAmbiguous(TokenError):
@@ -165,15 +164,11 @@ class DriverProblem:
 
 
 def _function_of(exc: BidSealError) -> str | None:
-    fn = exc.details.get("function")
-    if fn:
-        return str(fn)
-    op = exc.details.get("op")
-    if op:
-        return _OP_FUNCTION.get(str(op), str(op))
-    if exc.code in ("ERR_LIBRARY_MISSING", "ERR_LIBRARY_BITNESS", "ERR_NOT_SKF_LIBRARY"):
-        return "LoadLibrary"
-    return None
+    """The SKF function an error came from (:func:`app.token.device.failed_function`)."""
+    from app.token.device import failed_function
+
+    fn = failed_function(exc)
+    return None if fn == "?" else fn
 
 
 @dataclass
