@@ -7,7 +7,10 @@ What the standard container loses compared with the BidSeal envelope (spec §7):
 integrity (CBC without a MAC: a modified file decrypts to modified plaintext or fails
 only on padding), streaming (the whole content is one OCTET STRING, held in memory,
 so the size is capped at :data:`MAX_CMS_SIZE`), the metadata (project, unit code,
-file name, plaintext SM3) and, with a UKey, speed.
+file name, plaintext SM3). With a UKey the content is decrypted inside the key: one
+``SKF_ImportSessionKey``, then the ciphertext streams through
+``SKF_DecryptInit(IV)``/``DecryptUpdate``/``DecryptFinal``
+(:meth:`app.token.Session.decryptor` via :class:`app.gm.keyops.CbcSessionKeyUnwrapper`).
 
 Two encodings of the recipients (``profile``), both read back by :func:`import_cms`:
 

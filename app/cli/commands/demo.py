@@ -69,11 +69,12 @@ def _run_demo(args: argparse.Namespace) -> int:
     work.mkdir(parents=True, exist_ok=True)
     store, pki = work / "softskf", work / "pki"
     os.environ["SOFTSKF_STORE"] = str(store)  # token hosts inherit it
+    os.environ["BIDSEAL_SOFTKEY"] = "1"  # the virtual key is enabled for this run only
     started = time.perf_counter()
 
     _say("[1/6] 按真实签发流程初始化虚拟 UKey（密钥在 UKey 内生成，证书请求由 UKey 签名）",
          "[1/6] Provisioning the virtual UKey through the real issuance flow (key generated on the key)")
-    info = init_softkey(store, pki_dir=pki, force=True)
+    info = init_softkey(store, pki_dir=pki, force=True, enable=False)
     root = info.root_certificate
     (work / "demo-root.pem").write_bytes(root.pem)
     _say(f"      单位：{info.sign_certificate.unit_name}  统一社会信用代码：{info.sign_certificate.unit_code}",

@@ -55,13 +55,18 @@ def cmd_init(args: argparse.Namespace) -> int:
                       legal_id=DEMO_LEGAL_ID if demo and args.legal_name else None)
     info = init_softkey(args.store, args.label, args.user_pin, args.admin_pin, args.pki, subject=subject,
                         library=args.lib, force=args.force)
+    from app.trust import TrustStore
+
+    # The demo CA becomes a trusted root, marked demo: its signatures verify, labelled as demos.
+    demo_root = TrustStore().add(info.root_certificate, demo=True)
     if args.json:
-        print_json(info.to_dict())
+        print_json({**info.to_dict(), "demo_root": demo_root.to_dict()})
         return EXIT_OK
     print(tr("虚拟 UKey 已初始化", "Virtual key initialised") + f": {info.store}/{info.label}")
     print(f"  {info.application}/{info.container}: {info.sign_certificate.subject.rfc4514()}")
     print(f"  sign serial {info.sign_certificate.serial_hex}, enc serial {info.enc_certificate.serial_hex}")
     print(f"  seals: {', '.join(info.seals) or '-'}")
+    print(tr("  演示根证书已加入信任列表（标记为演示）：", "  Demo root trusted (marked demo): ") + str(demo_root.path))
     return EXIT_OK
 
 
