@@ -61,7 +61,7 @@ from app.gm.names import resident_id_check_digit as resident_id_check_digit  # r
 from app.gm.names import uscc_check_digit as uscc_check_digit  # re-exported
 from app.gm.sm2.encoding import SKF_FIELD, SKF_PUBLIC_KEY_BLOB_SIZE
 from app.gm.sm3 import sm3
-from app.gm.x509 import Certificate, Crl
+from app.gm.x509 import Certificate, Crl, sm2_id_that_verifies
 
 oids.register()
 
@@ -230,7 +230,7 @@ class CertificateAuthority:
     def create_root(
         cls,
         name: str = "BidSeal Demo Root CA",
-        org: str = "BidSeal 演示 CA",
+        org: str = "BidSeal 演示 CA",  # DEMO_CA_ORG
         days: int = 3650,
         key: sm2.PrivateKey | None = None,
         *,
@@ -411,9 +411,8 @@ def verify_csr(der: bytes) -> tuple[sm2.PublicKey, Name]:
     if algo not in oids.SM2_SIGNATURE_OIDS:
         raise GMError("证书请求不是 SM2 签名。", "The certificate request is not SM2-signed.", algorithm=algo)
     tbs = bytes(info.dump())
-    for uid in (sm2.DEFAULT_ID, b""):
-        if sm2.verify(public_key, tbs, sig, uid):
-            return public_key, name
+    if sm2_id_that_verifies(public_key, sig, tbs) is not None:
+        return public_key, name
     raise GMError("证书请求的签名无效。", "The certificate request signature is invalid.", code="ERR_CSR_SIGNATURE")
 
 
@@ -549,6 +548,16 @@ def parse_skf_enveloped_key_blob(blob: bytes) -> SkfEnvelopedKeyBlob:
 
 
 # -- the demo PKI ------------------------------------------------------------------------
+
+#: The organisation every certificate of the demo CA (and the CA itself) carries.
+DEMO_CA_ORG = "BidSeal 演示 CA"
+
+
+def is_demo_certificate(cert: Certificate) -> bool:
+    """True for a certificate issued by (or being) a BidSeal demo CA: it may appear in a
+    demo or a test, never on a real bid. A marker for reports, not a trust decision."""
+    issuer = cert.issuer
+    return issuer.organization == DEMO_CA_ORG or (issuer.common_name or "").startswith("BidSeal Demo")
 
 
 @dataclass(frozen=True)
