@@ -92,8 +92,8 @@ def test_only_visible_pages_are_rendered(qtbot: Any, window: Any, tmp_path: Path
     qtbot.waitUntil(lambda: renderer.image(0, viewer.render_scale) is not None, timeout=20000)
     spin(1.0)
     first = renderer.renders
-    thumbs = len(window.thumbs.visible_rows())
-    assert first <= len(viewer.visible_pages(2)) + thumbs + 2, first
+    # the visible pages, two either side, and the thumbnails on screen: a few dozen at most, of 300
+    assert len(viewer.visible_pages(2)) <= first <= 40, first
     viewer.go_to_page(299)
     qtbot.waitUntil(lambda: renderer.image(299, viewer.render_scale) is not None, timeout=20000)
     assert renderer.image(150, viewer.render_scale) is None, "pages scrolled past are not rendered"
