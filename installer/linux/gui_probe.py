@@ -51,7 +51,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--shot", required=True)
     p.add_argument("--settle", type=float, default=4.0, help="seconds to let the window paint")
     p.add_argument("--timeout", type=float, default=120.0)
-    p.add_argument("--title", default="BidSeal")
+    p.add_argument("--title", default="BidSeal", help="wait for a window title containing this too "
+                   "(e.g. the opened file name)")
     p.add_argument("command", nargs=argparse.REMAINDER)
     args = p.parse_args(argv)
     cmd = args.command[1:] if args.command[:1] == ["--"] else args.command

@@ -9,7 +9,8 @@
 # UKey is OFF by default (token list finds no key) - pki demo - softkey init (explicit
 # opt-in) - sign the sample bid with the PIN from stdin - verify it against the demo root
 # (exit 0), verify a tampered copy (exit 1) - the full `bidseal demo` - the GUI opened from
-# the .desktop Exec line under Xvfb with a screenshot - apt-get remove --purge - nothing of
+# the .desktop Exec line under Xvfb, waiting until the sealed PDF is open (title), with a
+# screenshot - apt-get remove --purge - nothing of
 # the package left. A fresh HOME is used, so the user's files are untouched.
 set -euo pipefail
 
@@ -76,7 +77,7 @@ if command -v xvfb-run >/dev/null && [ -x "$root/.venv/bin/python" ]; then
   exec_line=$(sed -n 's/^Exec=//p' /usr/share/applications/bidseal.desktop | sed "s|%F|$work/sealed.pdf|")
   # shellcheck disable=SC2086
   xvfb-run -a -s "-screen 0 1280x800x24" "$root/.venv/bin/python" "$root/installer/linux/gui_probe.py" \
-    --shot "$out/gui-installed.png" -- $exec_line >"$out/gui.json" || fail "the GUI did not open"
+    --title "sealed.pdf" --settle 5 --shot "$out/gui-installed.png" -- $exec_line >"$out/gui.json" || fail "the GUI did not open"
   log "GUI: $(cat "$out/gui.json")"
 fi
 

@@ -46,4 +46,5 @@ log "running PyInstaller"
 start=$(date +%s)
 "$venv/bin/python" -m PyInstaller --noconfirm --clean --log-level WARN \
   --distpath dist --workpath build/pyinstaller/work installer/pyinstaller/bidseal.spec
+"$venv/bin/python" installer/pyinstaller/check_bundle.py dist/bidseal ${BIDSEAL_NO_SOFTSKF:+--no-softskf}
 log "dist/bidseal ready in $(( $(date +%s) - start )) s, $(du -sh dist/bidseal | cut -f1)"

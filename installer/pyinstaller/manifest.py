@@ -65,8 +65,8 @@ METADATA_DISTRIBUTIONS: tuple[str, ...] = (
 
 #: Qt plugin groups the desktop window needs on Linux (xcb on X11/Xwayland, wayland,
 #: offscreen for headless runs; image formats; input methods for Chinese IMEs such as
-#: fcitx/ibus) — PySide6's hook collects the plugins of the Qt modules in use; the
-#: tests check these folders exist in a build.
+#: fcitx/ibus) — PySide6's hook collects the plugins of the Qt modules in use;
+#: check_bundle.py fails a build without them.
 QT_PLUGINS_LINUX: tuple[str, ...] = (
     "platforms/libqxcb.so", "platforms/libqoffscreen.so", "xcbglintegrations",
     "imageformats", "platforminputcontexts",

@@ -57,6 +57,10 @@ if ($Python32) {
 }
 
 # 4. Smoke test of the folder, then the installer.
+$checkArgs = @("installer\pyinstaller\check_bundle.py", "dist\bidseal", "--platform", "win32")
+if ($NoSoftskf) { $checkArgs += "--no-softskf" }
+& build\pyinstaller\venv-win64\Scripts\python.exe @checkArgs
+if ($LASTEXITCODE -ne 0) { throw "incomplete bundle" }
 & dist\bidseal\bidseal.exe --version
 & dist\bidseal\bidseal.exe diagnose --json | Out-Null
 $version = (& dist\bidseal\bidseal.exe --version).Split(" ")[1]

@@ -335,3 +335,20 @@ def test_icons() -> None:
     assert (reserved, kind) == (0, 1) and count >= 4
     sizes = {ico[6 + 16 * i] or 256 for i in range(count)}
     assert {16, 32, 48, 256} <= sizes
+
+
+def test_check_bundle_sees_the_simulated_layout_complete_and_names_what_is_missing(frozen_layout: Path) -> None:
+    import check_bundle
+
+    got = check_bundle.problems(frozen_layout.parent, "linux")
+    # The simulated layout has no executables, Qt or dist-info (PyInstaller adds those) ...
+    assert {g.split()[0] for g in got} == {"executable", "Qt", "metadata"}, got
+    assert "executable bidseal-token-host" in got
+    # ... and every data file and the virtual UKey: removing one is reported by name.
+    victim = frozen_layout / "resources" / "web" / "bidseal.js"
+    data = victim.read_bytes()
+    victim.unlink()
+    try:
+        assert "data file resources/web/bidseal.js" in check_bundle.problems(frozen_layout.parent, "linux")
+    finally:
+        victim.write_bytes(data)
