@@ -81,7 +81,9 @@ def test_save_everything_where_it_lives(qtbot: Any, window: Any, softskf_lib: st
     assert memory_keyring.store[("BidSeal", "tsa_password")] == "tsa-secret-1"
     assert "tsa-secret-1" not in (home / "config" / "config.json").read_text()
     assert window.settings.output_suffix == "-signed" and language() == "en"
-    gui = json.loads((home / "config" / "gui.json").read_text())
+    gui_file = home / "config" / "gui.json"  # the window saves its settings on a worker thread
+    qtbot.waitUntil(lambda: gui_file.exists() and json.loads(gui_file.read_text()).get("language") == "en")
+    gui = json.loads(gui_file.read_text())
     assert gui["language"] == "en" and gui["output_suffix"] == "-signed"
     window.set_language("zh")
 
