@@ -173,6 +173,9 @@ class MainWindow(QMainWindow):
         self._actions()
         self._menus()
         self._toolbar()
+        from app.ui.bid_actions import BidActions  # part 2: envelopes, batch, diagnostics, settings
+
+        self.bid_actions = BidActions(self)
         self.status_doc = QLabel()
         self.statusBar().addPermanentWidget(self.status_doc)
 
@@ -774,6 +777,10 @@ class MainWindow(QMainWindow):
                        "(SM2/SM3/SM4, GM/T 0016 SKF)."))
         box.open()
 
+    def _language_changed(self, _lang: str) -> None:
+        """A bound method (not a lambda), so the connection ends when the window is deleted."""
+        self.retranslate()
+
     def set_language(self, lang: str) -> None:
         """Switch the window's language (and remember it)."""
         self.settings.language = "en" if str(lang).lower().startswith("en") else "zh"
@@ -1113,7 +1120,8 @@ class MainWindow(QMainWindow):
         files = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
         if files:
             event.acceptProposedAction()
-            self.open_file(files[0])
+            if not self.bid_actions.open_dropped(files[0]):
+                self.open_file(files[0])
             if len(files) > 1:
                 self.notify(tr("一次只能打开一个文件，已打开第一个。", "One file at a time: the first one was opened."))
 

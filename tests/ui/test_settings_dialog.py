@@ -70,7 +70,7 @@ def test_save_everything_where_it_lives(qtbot: Any, window: Any, softskf_lib: st
     dialog.tsa_password.setText("tsa-secret-1")
     dialog.time_server.setText("ntp.ntsc.ac.cn")
     dialog.output_folder.setText(str(tmp_path))
-    dialog.suffix.setText("-signed")
+    dialog.sealed_name.setText("{stem}-signed{suffix}")
     dialog.language.setCurrentIndex(1)
     qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
     assert dialog.saved, dialog.error
@@ -80,11 +80,11 @@ def test_save_everything_where_it_lives(qtbot: Any, window: Any, softskf_lib: st
     assert registry.load_config()["libraries"] == [str(Path(softskf_lib).resolve())]
     assert memory_keyring.store[("BidSeal", "tsa_password")] == "tsa-secret-1"
     assert "tsa-secret-1" not in (home / "config" / "config.json").read_text()
-    assert window.settings.output_suffix == "-signed" and language() == "en"
-    gui_file = home / "config" / "gui.json"  # the window saves its settings on a worker thread
-    qtbot.waitUntil(lambda: gui_file.exists() and json.loads(gui_file.read_text()).get("language") == "en")
-    gui = json.loads(gui_file.read_text())
-    assert gui["language"] == "en" and gui["output_suffix"] == "-signed"
+    assert saved.language == "en" and saved.sealed_name == "{stem}-signed{suffix}" and language() == "en"
+    if hasattr(window, "apply_settings"):  # the window keeps app.settings.Settings
+        assert window.settings.sealed_name == "{stem}-signed{suffix}"
+    else:
+        assert window.settings.output_suffix == "-signed"
     window.set_language("zh")
 
 
@@ -98,8 +98,8 @@ def test_bad_library_and_bad_values_are_refused(qtbot: Any, window: Any, tmp_pat
     dialog.tsa_url.setText("tsa.example.cn")
     assert dialog.save() is False and dialog.error.details["setting"] == "tsa_url"
     dialog.tsa_url.setText("")
-    dialog.suffix.setText("a/b")
-    assert dialog.save() is False and dialog.error.details["setting"] == "output_suffix"
+    dialog.sealed_name.setText("a/{stem}.pdf")
+    assert dialog.save() is False and dialog.error.details["setting"] == "sealed_name"
     assert not (home / "config" / "config.json").exists()
 
 

@@ -1,13 +1,14 @@
 """Settings: language, SKF libraries, trust roots, time-stamp server, output naming,
 time server, recovery key, allowed hub origins.
 
-Each value is edited where it lives, so nothing is stored twice: the window's language
-and sealed-file suffix in the window's settings (:mod:`app.ui.settings`); libraries,
-TSA, naming, time server and recovery file in :mod:`app.settings` (the file the token
-layer reads); the TSA password only in the system keyring; trust roots in the trust
-store (:mod:`app.trust`, shown when this build has it); hub origins in the web helper's
-own configuration (:mod:`app.helper.config`, shown with where to change them). A vendor
-library is checked (file, binary format, bitness) on a worker thread before it is added.
+Each value is edited where it lives, so nothing is stored twice: language, libraries,
+TSA, output naming, time server and recovery file in :mod:`app.settings` (the one
+settings file, which the token layer also reads), then handed to the window
+(``apply_settings``); the TSA password only in the system keyring; trust roots in the
+trust store (:mod:`app.trust`, shown when this build has it); hub origins in the web
+helper's own configuration (:mod:`app.helper.config`, shown with where to change them).
+A vendor library is checked (file, binary format, bitness) on a worker thread before it
+is added.
 """
 
 from __future__ import annotations
@@ -69,11 +70,11 @@ class SettingsDialog(QDialog):
         general = QWidget()
         self.language = QComboBox()
         self.language.setObjectName("settingsLanguage")
-        self.language.addItem("中文", "zh")
+        self.language.addItem("中文", "zh_CN")
         self.language.addItem("English", "en")
-        self.language.setCurrentIndex(1 if getattr(window.settings, "language", "zh") == "en" else 0)
-        self.suffix = QLineEdit(getattr(window.settings, "output_suffix", "-已签章"))
-        self.suffix.setObjectName("sealedSuffix")
+        self.language.setCurrentIndex(1 if str(getattr(window.settings, "language", "")).startswith("en") else 0)
+        self.sealed_name = QLineEdit(self.current.sealed_name)
+        self.sealed_name.setObjectName("sealedName")
         self.output_folder = QLineEdit(self.current.output_folder or "")
         self.output_folder.setObjectName("outputFolder")
         self.output_folder.setPlaceholderText(tr("留空：保存在原文件旁边", "Empty: next to the original"))
@@ -87,7 +88,7 @@ class SettingsDialog(QDialog):
         self.recovery_file.setObjectName("settingsRecovery")
         gform = QFormLayout(general)
         gform.addRow(tr("界面语言", "Language"), self.language)
-        gform.addRow(tr("签章文件名后缀", "Sealed file suffix"), self.suffix)
+        gform.addRow(tr("签章文件名", "Sealed file name"), self.sealed_name)
         gform.addRow(tr("输出文件夹", "Output folder"), _row(self.output_folder, pick_folder))
         gform.addRow(tr("信封文件名", "Envelope name"), self.envelope_name)
         gform.addRow(tr("解密文件名", "Decrypted name"), self.decrypted_name)
@@ -249,7 +250,9 @@ class SettingsDialog(QDialog):
             return edit.text().strip() or None
 
         return dataclasses.replace(
-            self.current, problems=(), skf_libraries=tuple(self.libraries), tsa_url=text(self.tsa_url),
+            self.current, problems=(), language=self.language.currentData(),
+            sealed_name=self.sealed_name.text().strip() or app_settings.Settings.sealed_name,
+            skf_libraries=tuple(self.libraries), tsa_url=text(self.tsa_url),
             tsa_username=text(self.tsa_user), output_folder=text(self.output_folder),
             envelope_name=self.envelope_name.text().strip() or app_settings.Settings.envelope_name,
             decrypted_name=self.decrypted_name.text().strip() or app_settings.Settings.decrypted_name,
@@ -257,14 +260,8 @@ class SettingsDialog(QDialog):
 
     def save(self) -> bool:
         new = self.collected()
-        suffix = self.suffix.text().strip()
         try:
-            new.validate()
-            if not suffix or any(c in suffix for c in '/\\:*?"<>|'):
-                raise app_settings.SettingsError("签章文件名后缀不能为空，也不能含有 / \\ : * ? \" < > |。",
-                                                 "The sealed-file suffix must not be empty or contain / \\ : * ? \" < > |.",
-                                                 code="ERR_SETTINGS_INVALID", details={"setting": "output_suffix"})
-            app_settings.save(new)
+            app_settings.save(new)  # validates first; nothing is written when a value is refused
             password = self.tsa_password.text()
             self.tsa_password.clear()
             if password:
@@ -273,14 +270,22 @@ class SettingsDialog(QDialog):
             self.error = exc
             show_error(self, exc, tr("设置未保存", "Settings not saved"))
             return False
-        window = self.window_
-        if hasattr(window.settings, "output_suffix"):
-            window.settings.output_suffix = suffix
-        lang = self.language.currentData()
-        if hasattr(window, "set_language"):
-            window.set_language(lang)  # also saves the window's settings
         self.current, self.saved = new, True
-        if hasattr(window, "notify"):
-            window.notify(tr("设置已保存。", "Settings saved."))
+        apply_to_window(self.window_, new)
+        if hasattr(self.window_, "notify"):
+            self.window_.notify(tr("设置已保存。", "Settings saved."))
         self.accept()
         return True
+
+
+def apply_to_window(window: Any, new: app_settings.Settings) -> None:
+    """Hand the saved settings to the window: ``apply_settings`` when the window keeps
+    :class:`app.settings.Settings`; otherwise its language and sealed-file suffix."""
+    if hasattr(window, "apply_settings"):
+        window.apply_settings(new)
+        return
+    stem, _, rest = new.sealed_name.partition("{stem}")
+    if not stem and rest.endswith("{suffix}") and hasattr(window.settings, "output_suffix"):
+        window.settings.output_suffix = rest[: -len("{suffix}")]
+    if hasattr(window, "set_language"):
+        window.set_language("en" if new.language == "en" else "zh")  # also saves the window's state
