@@ -279,13 +279,6 @@ class SettingsDialog(QDialog):
 
 
 def apply_to_window(window: Any, new: app_settings.Settings) -> None:
-    """Hand the saved settings to the window: ``apply_settings`` when the window keeps
-    :class:`app.settings.Settings`; otherwise its language and sealed-file suffix."""
+    """Hand the saved settings to the window (language switches at once)."""
     if hasattr(window, "apply_settings"):
         window.apply_settings(new)
-        return
-    stem, _, rest = new.sealed_name.partition("{stem}")
-    if not stem and rest.endswith("{suffix}") and hasattr(window.settings, "output_suffix"):
-        window.settings.output_suffix = rest[: -len("{suffix}")]
-    if hasattr(window, "set_language"):
-        window.set_language("en" if new.language == "en" else "zh")  # also saves the window's state
