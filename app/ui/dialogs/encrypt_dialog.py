@@ -54,6 +54,7 @@ from app.ui.models.envelopes import (
     key_recipient,
     merge_rows,
     output_for,
+    recipient_name,
     recovery_row,
     rows_from_certificate_file,
 )
@@ -391,7 +392,7 @@ class EncryptDialog(QDialog):
                     f"Project: {info.project_id or '-'}; size: {info.envelope_size} bytes; SM3 (plaintext): "
                     f"{info.plaintext_sm3}"),
                  tr("接收者：", "Recipients:")]
-        lines += [f"  • {r.unit_name or r.common_name or '?'}（{r.serial_hex}）" for r in info.recipients]
+        lines += [f"  • {recipient_name(r.unit_name, r.common_name)}（{r.serial_hex}）" for r in info.recipients]
         text = "<br>".join(html.escape(line) for line in lines)
         for w in warnings:
             text += f'<br><span style="color:#c0392b;font-weight:600">{html.escape(w.message(language()))}</span>'
