@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QButtonGroup,
     QComboBox,
@@ -175,6 +176,7 @@ class DecryptDialog(QDialog):
         layout.addWidget(self.result_label)
         layout.addWidget(self.buttons)
         self._mode_changed()
+        self.setAcceptDrops(True)
         if envelope:
             self.set_envelope(envelope)
 
@@ -391,6 +393,19 @@ class DecryptDialog(QDialog):
         parent: Any = self.parent()
         if hasattr(parent, "notify"):
             parent.notify(tr(f"已解密：{Path(self.output.text()).name}", f"Decrypted: {Path(self.output.text()).name}"))
+
+    # -- drag & drop: an envelope, or the recovery key file ------------------------------------------
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802
+        if any(u.isLocalFile() for u in event.mimeData().urls()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802
+        event.acceptProposedAction()
+        for path in (u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()):
+            if Path(path).suffix.lower() == ".bsrk":
+                self.set_recovery(path)
+            else:
+                self.set_envelope(path)
 
     def reject(self) -> None:
         if self.handle is not None and self.handle.running:
