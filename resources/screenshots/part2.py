@@ -10,7 +10,6 @@ PIN, running the diagnosis) and captures the screen with the dialog over the win
 from __future__ import annotations
 
 import shutil
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -20,12 +19,9 @@ SHOTS = ("06-encrypt.png", "07-decrypt.png", "08-recovery.png", "09-envelopes.pn
 
 
 def _wait(app: Any, cond: Callable[[], bool], timeout: float = 120.0) -> None:
-    end = time.monotonic() + timeout
-    while not cond():
-        if time.monotonic() > end:
-            raise TimeoutError("a dialog did not get there in time")
-        app.processEvents()
-        time.sleep(0.01)
+    from tests.support.qt_wait import wait_until  # not processEvents() loops: see that module
+
+    wait_until(cond, timeout)
 
 
 def _place(dialog: Any) -> None:

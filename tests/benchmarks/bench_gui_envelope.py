@@ -53,12 +53,9 @@ def _env(tmp: Path) -> dict[str, str]:
 
 
 def _spin(app: Any, cond: Any, timeout: float = 600.0) -> None:
-    end = time.monotonic() + timeout
-    while not cond():
-        if time.monotonic() > end:
-            raise TimeoutError("timed out")
-        app.processEvents()
-        time.sleep(0.001)
+    from tests.support.qt_wait import wait_until  # not processEvents() loops: see that module
+
+    wait_until(cond, timeout, 2)
 
 
 # -- child: the window --------------------------------------------------------------------------
@@ -150,7 +147,7 @@ def run_gui(envelope: Path, out: Path, env: dict[str, str]) -> dict[str, Any]:
     proc = subprocess.run([sys.executable, __file__, "--child", "--envelope", str(envelope), "--output", str(out)],
                           capture_output=True, text=True, env=env, timeout=3600)
     if proc.returncode != 0:
-        raise RuntimeError(f"GUI child failed:\n{proc.stdout[-2000:]}\n{proc.stderr[-4000:]}")
+        raise RuntimeError(f"GUI child failed ({proc.returncode}):\n{proc.stdout[-2000:]}\n{proc.stderr[:3000]}\n...\n{proc.stderr[-3000:]}")
     result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
     if result.get("error"):
         raise RuntimeError(f"GUI decryption failed: {result['error']}")
