@@ -58,7 +58,7 @@ def _gui(cmd: list[str], runs: int, shot: Path) -> dict[str, float]:
 
 
 def _size(dist: Path) -> dict[str, int]:
-    files = [p for p in dist.rglob("*") if p.is_file()]
+    files = [p for p in dist.rglob("*") if p.is_file() and not p.is_symlink()]  # as du counts
     return {"bytes": sum(p.stat().st_size for p in files), "files": len(files)}
 
 
