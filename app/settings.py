@@ -18,7 +18,9 @@ What lives where:
 * ``diagnostics``: ``time_server`` (NTP host for the clock check).
 
 Trust roots live in the trust store (:mod:`app.trust`) and allowed hub origins in the
-helper's own configuration (:mod:`app.helper`); the settings dialog edits them there.
+helper's own configuration (:mod:`app.helper.config`); the settings dialog edits each
+where it lives, so nothing is stored twice. (Window state such as recent files is the
+window's own, not a setting.)
 This module is a shared base module: it imports nothing above :mod:`app.paths`.
 """
 
@@ -120,8 +122,8 @@ def _invalid(name: str, zh: str, en: str) -> SettingsError:
 _LAYOUT: dict[str, tuple[str, str]] = {
     # field -> (section, key)
     "language": ("ui", "language"),
-    "output_folder": ("ui", "output_folder"),
     "sealed_name": ("ui", "sealed_name"),
+    "output_folder": ("ui", "output_folder"),
     "envelope_name": ("ui", "envelope_name"),
     "decrypted_name": ("ui", "decrypted_name"),
     "recovery_file": ("ui", "recovery_file"),

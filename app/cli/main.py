@@ -9,9 +9,14 @@ are removed (:func:`app.atomic.sweep_journal`).
 
 from __future__ import annotations
 
+import argparse
+import contextlib
 import importlib
+import io
+import os
 import pkgutil
 import sys
+import time
 from collections.abc import Sequence
 
 from app import __version__
@@ -22,6 +27,7 @@ from app.cli.common import (
     EXIT_ERROR,
     ArgumentParser,
     Terminated,
+    add_json,
     print_json,
     printable_streams,
     quiet_stdout_after_broken_pipe,
@@ -41,7 +47,38 @@ def build_parser() -> ArgumentParser:
     for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
         module = importlib.import_module(f"{commands.__name__}.{info.name}")
         module.register(sub)
+    _json_everywhere(parser, ())
     return parser
+
+
+#: command groups that run a window or a server: their output is not a result to wrap
+_NO_JSON_WRAP = {"gui", "helper", "hub"}
+
+
+def _json_everywhere(parser: argparse.ArgumentParser, path: tuple[str, ...]) -> None:
+    """Give ``--json`` to every command that lacks it: its printed output is then returned
+    as ``{"ok", "exit_code", "text", "messages"}`` (stdout, stderr; a raised error is
+    JSON anyway)."""
+    subs = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    if subs:
+        for name, child in subs[0].choices.items():
+            _json_everywhere(child, (*path, name))
+        return
+    if not path or path[0] in _NO_JSON_WRAP or "--json" in parser._option_string_actions:
+        return
+    add_json(parser)
+    parser.set_defaults(json_wrap=True)
+
+
+def _run(args: argparse.Namespace) -> int:
+    """The command; with ``json_wrap`` its printed text is wrapped in a JSON result."""
+    if not (getattr(args, "json", False) and getattr(args, "json_wrap", False)):
+        return int(args.func(args) or 0)
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = int(args.func(args) or 0)
+    print_json({"ok": code == 0, "exit_code": code, "text": out.getvalue(), "messages": err.getvalue()})
+    return code
 
 
 def _cancelled(exc: KeyboardInterrupt, as_json: bool) -> int:
@@ -75,7 +112,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             from app.atomic import sweep_journal
 
             sweep_journal()
-            return int(args.func(args) or 0)
+            return _run(args)
         except BidSealError as exc:
             return report_error(exc, as_json)
         except KeyboardInterrupt as exc:
@@ -83,6 +120,31 @@ def main(argv: Sequence[str] | None = None) -> int:
         except BrokenPipeError:
             quiet_stdout_after_broken_pipe()
             return EXIT_BROKEN_PIPE
+        except Exception as exc:  # a bug: a sentence and a crash log, not a traceback
+            if os.environ.get("BIDSEAL_DEBUG"):
+                raise
+            return report_error(_internal_error(exc), as_json)
+
+
+def _internal_error(exc: Exception) -> BidSealError:
+    """Write the traceback to a crash log and say where it is."""
+    import traceback
+
+    from app import paths
+
+    log = None
+    with contextlib.suppress(OSError):
+        folder = paths.ensure(paths.log_dir())
+        log = folder / f"crash-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.log"
+        log.write_text("".join(traceback.format_exception(exc)), encoding="utf-8")
+    where_zh = f"详细信息已写入 {log}。" if log else ""
+    where_en = f" Details were written to {log}." if log else ""
+    return BidSealError(
+        f"BidSeal 内部错误（{type(exc).__name__}），操作未完成，未留下输出文件。请把此信息反馈给技术支持。{where_zh}",
+        f"BidSeal internal error ({type(exc).__name__}); the operation did not complete and no output file was "
+        f"left. Please report this to support.{where_en}",
+        code="ERR_INTERNAL", details={"log": str(log) if log else None},
+    )
 
 
 if __name__ == "__main__":

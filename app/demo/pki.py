@@ -230,7 +230,7 @@ class CertificateAuthority:
     def create_root(
         cls,
         name: str = "BidSeal Demo Root CA",
-        org: str = "BidSeal 演示 CA",
+        org: str = "BidSeal 演示 CA",  # DEMO_CA_ORG
         days: int = 3650,
         key: sm2.PrivateKey | None = None,
         *,
@@ -548,6 +548,16 @@ def parse_skf_enveloped_key_blob(blob: bytes) -> SkfEnvelopedKeyBlob:
 
 
 # -- the demo PKI ------------------------------------------------------------------------
+
+#: The organisation every certificate of the demo CA (and the CA itself) carries.
+DEMO_CA_ORG = "BidSeal 演示 CA"
+
+
+def is_demo_certificate(cert: Certificate) -> bool:
+    """True for a certificate issued by (or being) a BidSeal demo CA: it may appear in a
+    demo or a test, never on a real bid. A marker for reports, not a trust decision."""
+    issuer = cert.issuer
+    return issuer.organization == DEMO_CA_ORG or (issuer.common_name or "").startswith("BidSeal Demo")
 
 
 @dataclass(frozen=True)

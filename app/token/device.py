@@ -4,6 +4,17 @@ Every call goes through a token host (:mod:`app.token.host_client`); handles are
 always closed in ``finally`` blocks. One broken object never hides the others: a
 library that fails to load, a key pulled out mid-scan or a certificate that does
 not parse is recorded as a problem on its level and the scan goes on.
+
+Driver failures are kept apart from "no key": :meth:`TokenScan.driver_failure`
+turns every library or device the driver failed on (crash, hang, an SKF error in
+EnumDev/ConnectDev/ExportCertificate/..., a library that does not load) into one
+:class:`DriverFailure` naming the library, the SKF function and the error, and
+:func:`find_identity` raises it instead of "no key found" when nothing matched.
+
+Reading certificates needs no login, so discovery and ``pin_info`` do not wait for a
+device another session holds (a GUI key panel must not stall behind a long sealing);
+the token host refuses every login-needing operation to them anyway. PIN changes and
+unblocking take the device lease (:mod:`app.token.access`).
 """
 
 from __future__ import annotations
@@ -14,21 +25,27 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from typing import Any
 
+from app.cancel import Cancel
 from app.errors import BidSealError
 from app.gm.errors import GMError
 from app.gm.sm2 import PublicKey
 from app.gm.x509 import Certificate
 from app.sensitive import wipe
+from app.token.access import acquire
 from app.token.errors import (
     CertificateInvalid,
     CertificateNotFound,
+    DeviceRemoved,
+    DriverFailure,
     FileNotFound,
     KeyNotFound,
     NotSupported,
     StaleHandle,
+    TokenCancelled,
     TokenCrashed,
     TokenError,
     TokenNotFound,
+    TokenProtocolError,
     TokenTimeout,
 )
 from app.token.host_client import HostPool, TokenHost, get_pool
@@ -48,18 +65,19 @@ def pin_bytes(pin: PinLike) -> bytearray:
     raise TypeError("PIN must be str, bytes or bytearray")
 
 
-def close_quietly(host: TokenHost, hid: str | None) -> None:
+def close_quietly(host: TokenHost | _Calls, hid: str | None) -> None:
     """Close a handle; a dead or restarted host has already dropped it."""
     if hid is None:
         return
-    if host.generation is None or not hid.startswith(host.generation + ":"):
+    gen = host.host.generation if isinstance(host, _Calls) else host.generation
+    if gen is None or not hid.startswith(gen + ":"):
         return
     with suppress(TokenError):
-        host.call("close", hid)
+        (host.host if isinstance(host, _Calls) else host).call("close", hid)
 
 
 @contextmanager
-def opened(host: TokenHost, op: str, *args: Any) -> Iterator[str]:
+def opened(host: TokenHost | _Calls, op: str, *args: Any) -> Iterator[str]:
     """``with opened(host, "connect_dev", name) as hdev:`` — closed on exit."""
     hid = host.call(op, *args)
     try:
@@ -127,8 +145,69 @@ class TokenScan:
     def problems(self) -> list[BidSealError]:
         return [p for d in self.devices for p in d.problems]
 
+    def failures(self) -> list[tuple[str, BidSealError]]:
+        """``(library, error)`` for every library and device the driver failed on (a key
+        pulled out mid-scan is not a driver failure)."""
+        out: list[tuple[str, BidSealError]] = []
+        for lib in self.libraries:
+            if lib.error is not None:
+                out.append((lib.path, lib.error))
+            for dev in lib.devices:
+                if dev.error is not None and not isinstance(dev.error, DeviceRemoved):
+                    out.append((lib.path, dev.error))
+        return out
+
+    def driver_failure(self) -> DriverFailure | None:
+        """One :class:`DriverFailure` describing :meth:`failures`, or None when every
+        driver answered. A front end raises it instead of saying "no key inserted"."""
+        failures = self.failures()
+        return driver_failure(failures) if failures else None
+
     def to_dict(self) -> dict[str, Any]:
         return {"libraries": [lib.to_dict() for lib in self.libraries]}
+
+
+#: host operation -> the SKF function it calls (for messages about a failed driver)
+_OP_FUNCTIONS = {
+    "start": "LoadLibrary", "enum_dev": "SKF_EnumDev", "connect_dev": "SKF_ConnectDev",
+    "get_dev_info": "SKF_GetDevInfo", "enum_application": "SKF_EnumApplication",
+    "open_application": "SKF_OpenApplication", "enum_container": "SKF_EnumContainer",
+    "open_container": "SKF_OpenContainer", "export_certificate": "SKF_ExportCertificate",
+    "export_public_key": "SKF_ExportPublicKey", "enum_files": "SKF_EnumFiles",
+    "read_file_all": "SKF_ReadFile", "get_file_info": "SKF_GetFileInfo", "verify_pin": "SKF_VerifyPIN",
+    "get_pin_info": "SKF_GetPINInfo",
+}
+
+
+def failed_function(error: BidSealError) -> str:
+    """The SKF function (or "LoadLibrary") an error came from, as far as it says."""
+    fn = error.details.get("function")
+    if fn:
+        return str(fn)
+    op = str(error.details.get("op") or "")
+    if op:
+        return _OP_FUNCTIONS.get(op, op)
+    return "LoadLibrary" if error.code in ("ERR_LIBRARY_MISSING", "ERR_LIBRARY_BITNESS",
+                                           "ERR_NOT_SKF_LIBRARY") else "?"
+
+
+def driver_failure(failures: list[tuple[str, BidSealError]]) -> DriverFailure:
+    """A :class:`DriverFailure` for ``(library, error)`` pairs; the first one is named in
+    the sentence, all are listed in ``details["failures"]``."""
+    library, first = failures[0]
+    name = os.path.basename(library)
+    function = failed_function(first)
+    more_zh = f"（另有 {len(failures) - 1} 处驱动错误）" if len(failures) > 1 else ""
+    more_en = f" ({len(failures) - 1} more driver error(s))" if len(failures) > 1 else ""
+    exc = DriverFailure(
+        f"UKey 驱动 {name} 在调用 {function} 时出错，无法读取 UKey：{first.zh}{more_zh}",
+        f"The UKey driver {name} failed in {function}, so the keys could not be read: {first.en}{more_en}",
+        library=library, function=function, error_code=first.code,
+        sar=first.details.get("sar"),
+        failures="; ".join(f"{os.path.basename(lib)}:{failed_function(e)}:{e.code}" for lib, e in failures),
+    )
+    exc._failures = [e for _, e in failures]  # type: ignore[attr-defined]
+    return exc
 
 
 def _as_candidates(libraries: Iterable[str | os.PathLike[str] | Candidate] | None) -> list[Candidate]:
@@ -141,8 +220,10 @@ def _as_candidates(libraries: Iterable[str | os.PathLike[str] | Candidate] | Non
 
 
 def scan(libraries: Iterable[str | os.PathLike[str] | Candidate] | None = None, *,
-         pool: HostPool | None = None) -> TokenScan:
-    """Try each library (default: :func:`app.token.registry.candidates`) and read every present key."""
+         pool: HostPool | None = None, cancel: Cancel | None = None) -> TokenScan:
+    """Try each library (default: :func:`app.token.registry.candidates`) and read every present key.
+
+    ``cancel`` stops a hanging driver at once (:class:`TokenCancelled`)."""
     pool = pool or get_pool()
     reports = []
     for cand in _as_candidates(libraries):
@@ -150,22 +231,41 @@ def scan(libraries: Iterable[str | os.PathLike[str] | Candidate] | None = None, 
         reports.append(report)
         try:
             host = pool.get(cand.path)
-            report.host = host.start()
-            for name in host.call("enum_dev", True):
-                report.devices.append(scan_device(host, name))
+            report.host = host.start(cancel=cancel)
+            for name in host.call("enum_dev", True, cancel=cancel):
+                report.devices.append(scan_device(host, name, cancel=cancel))
+        except TokenCancelled:
+            raise
         except BidSealError as exc:
             report.status = "error"
             report.error = exc
     return TokenScan(reports)
 
 
-def scan_device(host: TokenHost, name: str) -> DeviceReport:
-    rep = DeviceReport(host.library, name)
+def scan_device(host: TokenHost, name: str, *, cancel: Cancel | None = None) -> DeviceReport:
+    """Read one device: certificates, public keys, seal files (no login, no lease)."""
+    return _scan_device(_Calls(host, cancel), DeviceReport(host.library, name), name)
+
+
+class _Calls:
+    """A host and a cancel token, so the readers below pass one object."""
+
+    def __init__(self, host: TokenHost, cancel: Cancel | None) -> None:
+        self.host = host
+        self.library = host.library
+        self.cancel = cancel
+        self.generation = host.generation
+
+    def call(self, op: str, *args: Any) -> Any:
+        return self.host.call(op, *args, cancel=self.cancel)
+
+
+def _scan_device(host: _Calls, rep: DeviceReport, name: str) -> DeviceReport:
     try:
         with opened(host, "connect_dev", name) as hdev:
             try:
                 rep.info = DeviceInfo.from_dict(name, host.call("get_dev_info", hdev))
-            except (TokenCrashed, TokenTimeout, StaleHandle):
+            except (TokenCrashed, TokenTimeout, StaleHandle, TokenCancelled, TokenProtocolError):
                 raise
             except BidSealError as exc:  # e.g. a vendor DEVINFO quirk: keep listing
                 rep.problems.append(exc)
@@ -181,14 +281,14 @@ def scan_device(host: TokenHost, name: str) -> DeviceReport:
                             continue
                         if ident is not None:
                             rep.identities.append(ident)
-    except (TokenCrashed, TokenTimeout):
+    except (TokenCrashed, TokenTimeout, TokenCancelled, TokenProtocolError):
         raise
     except BidSealError as exc:
         rep.error = exc
     return rep
 
 
-def _read_seals(host: TokenHost, happ: str) -> tuple[dict[str, bytes], list[str]]:
+def _read_seals(host: _Calls, happ: str) -> tuple[dict[str, bytes], list[str]]:
     seals: dict[str, bytes] = {}
     warnings: list[str] = []
     try:
@@ -201,10 +301,12 @@ def _read_seals(host: TokenHost, happ: str) -> tuple[dict[str, bytes], list[str]
             continue
         try:
             data = host.call("read_file_all", happ, f)
-        except (TokenCrashed, TokenTimeout):
+        except (TokenCrashed, TokenTimeout, TokenCancelled, TokenProtocolError):
             raise
         except BidSealError as exc:
-            warnings.append(f"印章文件 {f} 无法读取 / seal file {f} cannot be read: {exc.en}")
+            fn = failed_function(exc)
+            warnings.append(f"印章文件 {f} 无法读取（{os.path.basename(host.library)} {fn}：{exc.zh}）/ seal file {f} "
+                            f"cannot be read ({os.path.basename(host.library)} {fn}: {exc.en})")
             continue
         if not data.startswith(PNG_MAGIC):
             warnings.append(f"印章文件 {f} 不是 PNG 图片 / seal file {f} is not a PNG image")
@@ -213,7 +315,7 @@ def _read_seals(host: TokenHost, happ: str) -> tuple[dict[str, bytes], list[str]
     return seals, warnings
 
 
-def _export_cert(host: TokenHost, hcon: str, sign: bool) -> bytes | None:
+def _export_cert(host: _Calls, hcon: str, sign: bool) -> bytes | None:
     try:
         der = host.call("export_certificate", hcon, sign)
     except (CertificateNotFound, FileNotFound, KeyNotFound):
@@ -221,10 +323,10 @@ def _export_cert(host: TokenHost, hcon: str, sign: bool) -> bytes | None:
     return der or None
 
 
-def _export_pub(host: TokenHost, hcon: str, sign: bool) -> PublicKey | None:
+def _export_pub(host: _Calls, hcon: str, sign: bool) -> PublicKey | None:
     try:
         return PublicKey.from_skf_blob(host.call("export_public_key", hcon, sign))
-    except (TokenCrashed, TokenTimeout, StaleHandle):
+    except (TokenCrashed, TokenTimeout, StaleHandle, TokenCancelled, TokenProtocolError):
         raise
     except BidSealError:
         return None
@@ -247,7 +349,7 @@ def _parse_cert(der: bytes, rep: DeviceReport, app: str, con: str, sign: bool) -
         ) from exc
 
 
-def _read_identity(host: TokenHost, happ: str, rep: DeviceReport, app: str, con: str,
+def _read_identity(host: _Calls, happ: str, rep: DeviceReport, app: str, con: str,
                    seals: dict[str, bytes], seal_warnings: list[str]) -> Identity | None:
     with opened(host, "open_container", happ, con) as hcon:
         sign_der = _export_cert(host, hcon, True)
@@ -285,28 +387,40 @@ def _read_identity(host: TokenHost, happ: str, rep: DeviceReport, app: str, con:
 
 
 def list_identities(libraries: Iterable[str | os.PathLike[str] | Candidate] | None = None, *,
-                    pool: HostPool | None = None) -> list[Identity]:
-    return scan(libraries, pool=pool).identities
+                    pool: HostPool | None = None, cancel: Cancel | None = None) -> list[Identity]:
+    return scan(libraries, pool=pool, cancel=cancel).identities
+
+
+def select(identities: Iterable[Identity], device: str | None = None, container: str | None = None,
+           application: str | None = None) -> list[Identity]:
+    """The identities matching a selection (None matches anything)."""
+    return [i for i in identities
+            if (device is None or i.device == device) and (container is None or i.container == container)
+            and (application is None or i.application == application)]
 
 
 def find_identity(library: str | os.PathLike[str] | None = None, device: str | None = None,
                   container: str | None = None, *, application: str | None = None,
-                  pool: HostPool | None = None) -> Identity:
-    """The identity matching the selection (the first one when several match)."""
-    result = scan([library] if library is not None else None, pool=pool)
-    for ident in result.identities:
-        if device is not None and ident.device != device:
-            continue
-        if container is not None and ident.container != container:
-            continue
-        if application is not None and ident.application != application:
-            continue
-        return ident
-    errors = [lib.error for lib in result.libraries if lib.error is not None]
-    if library is not None and errors:
-        raise errors[0]
+                  pool: HostPool | None = None, cancel: Cancel | None = None) -> Identity:
+    """The identity matching the selection (the first one when several match).
+
+    Nothing matched: :class:`DriverFailure` when a driver failed during discovery (the
+    key may be behind it), else :class:`TokenNotFound`."""
+    result = scan([library] if library is not None else None, pool=pool, cancel=cancel)
+    found = select(result.identities, device, container, application)
+    if found:
+        return found[0]
+    raise not_found(result, device=device, container=container)
+
+
+def not_found(result: TokenScan, *, device: str | None = None, container: str | None = None) -> TokenError:
+    """What to raise when a selection matched nothing in ``result``: the driver failure if
+    there was one, else "no usable certificate"."""
+    failure = result.driver_failure()
+    if failure is not None:
+        return failure
     sel = ", ".join(f"{k}={v}" for k, v in (("device", device), ("container", container)) if v)
-    raise TokenNotFound(
+    return TokenNotFound(
         "没有找到可用的 UKey 证书。请插入 UKey，并确认已安装 CA 提供的驱动。" + (f"（选择条件：{sel}）" if sel else ""),
         "No usable UKey certificate found. Insert your UKey and check that its driver from the CA is installed."
         + (f" (selection: {sel})" if sel else ""),
@@ -318,38 +432,49 @@ def find_identity(library: str | os.PathLike[str] | None = None, device: str | N
 
 
 @contextmanager
-def _application(identity: Identity, pool: HostPool | None) -> Iterator[tuple[TokenHost, str]]:
-    host = (pool or get_pool()).get(identity.library, identity.device)
-    with opened(host, "connect_dev", identity.device) as hdev, \
-            opened(host, "open_application", hdev, identity.application) as happ:
-        yield host, happ
+def _application(identity: Identity, pool: HostPool | None, purpose: str | None, wait: float | None,
+                 cancel: Cancel | None) -> Iterator[tuple[_Calls, str]]:
+    """The identity's application opened; under the device lease when ``purpose`` is given
+    (shared with the calling thread's own session, if any)."""
+    host = _Calls((pool or get_pool()).get(identity.library, identity.device), cancel)
+    lease = acquire(identity.device, purpose, wait=wait, cancel=cancel, shared=True) if purpose else None
+    try:
+        with opened(host, "connect_dev", identity.device) as hdev, \
+                opened(host, "open_application", hdev, identity.application) as happ:
+            yield host, happ
+    finally:
+        if lease is not None:
+            lease.release()
 
 
-def pin_info(identity: Identity, *, admin: bool = False, pool: HostPool | None = None) -> PinInfo:
+def pin_info(identity: Identity, *, admin: bool = False, pool: HostPool | None = None,
+             cancel: Cancel | None = None) -> PinInfo:
     """Retry counters of the user PIN (or the admin PIN)."""
-    with _application(identity, pool) as (host, happ):
+    with _application(identity, pool, None, None, cancel) as (host, happ):
         mx, rem, dflt = host.call("get_pin_info", happ, ADMIN_TYPE if admin else USER_TYPE)
     return PinInfo(int(mx), int(rem), bool(dflt))
 
 
 def _with_pins(identity: Identity, pool: HostPool | None, op: str, head: tuple[Any, ...],
-               *pins: PinLike) -> None:
+               *pins: PinLike, wait: float | None = None, cancel: Cancel | None = None) -> None:
     """``op(happ, *head, *pins)`` in the identity's application, on copies of the PINs that
     are wiped afterwards, even when the call fails."""
     secrets = [pin_bytes(p) for p in pins]
     try:
-        with _application(identity, pool) as (host, happ):
+        with _application(identity, pool, "PIN management", wait, cancel) as (host, happ):
             host.call(op, happ, *head, *secrets)
     finally:
         for secret in secrets:
             wipe(secret)
 
 
-def change_pin(identity: Identity, old_pin: PinLike, new_pin: PinLike, *, pool: HostPool | None = None) -> None:
+def change_pin(identity: Identity, old_pin: PinLike, new_pin: PinLike, *, pool: HostPool | None = None,
+               wait: float | None = None, cancel: Cancel | None = None) -> None:
     """Change the user PIN (wrong old PIN -> PinIncorrect with retries left)."""
-    _with_pins(identity, pool, "change_pin", (USER_TYPE,), old_pin, new_pin)
+    _with_pins(identity, pool, "change_pin", (USER_TYPE,), old_pin, new_pin, wait=wait, cancel=cancel)
 
 
-def unblock(identity: Identity, admin_pin: PinLike, new_user_pin: PinLike, *, pool: HostPool | None = None) -> None:
+def unblock(identity: Identity, admin_pin: PinLike, new_user_pin: PinLike, *, pool: HostPool | None = None,
+            wait: float | None = None, cancel: Cancel | None = None) -> None:
     """Unlock a locked user PIN with the admin PIN and set a new user PIN."""
-    _with_pins(identity, pool, "unblock_pin", (), admin_pin, new_user_pin)
+    _with_pins(identity, pool, "unblock_pin", (), admin_pin, new_user_pin, wait=wait, cancel=cancel)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.cancel import OperationCancelled
 from app.errors import BidSealError
 
 
@@ -27,15 +28,20 @@ class TokenError(BidSealError):
 
     def to_wire(self) -> dict[str, Any]:
         return {"cls": type(self).__name__, "code": self.code, "zh": self.zh, "en": self.en,
-                "details": _safe_details(self.details)}
+                "details": safe_details(self.details)}
 
 
-def _safe_details(details: dict[str, Any]) -> dict[str, Any]:
+MAX_DETAIL = 1000
+
+
+def safe_details(details: dict[str, Any]) -> dict[str, Any]:
+    """Flat, short, PIN-free details that pass :func:`app.token.protocol.check_error_object`."""
     out: dict[str, Any] = {}
     for k, v in details.items():
         if "pin" in k.lower() and "retr" not in k.lower():
             continue
-        out[k] = v if isinstance(v, (str, int, float, bool, type(None))) else str(v)
+        value = v if isinstance(v, (str, int, float, bool, type(None))) else str(v)
+        out[str(k)] = value[:MAX_DETAIL] if isinstance(value, str) else value
     return out
 
 
@@ -159,7 +165,39 @@ class TokenUsageError(TokenError):
 
 
 class TokenProtocolError(TokenError):
+    """The token host broke the protocol (a malformed frame, reply or result)."""
+
     code = "ERR_TOKEN_PROTOCOL"
+
+
+class TokenCancelled(OperationCancelled, TokenError):
+    """A device call was cancelled; its host process was killed (the next call starts a new
+    one). The :class:`app.cancel.OperationCancelled` of the token layer."""
+
+
+class DeviceBusy(TokenError):
+    """Another session (in this process or another BidSeal process) owns the device."""
+
+    code = "ERR_TOKEN_BUSY"
+
+
+class NotOwner(TokenError):
+    """A handle or a login used by someone who did not make it (refused by the token host)."""
+
+    code = "ERR_TOKEN_NOT_OWNER"
+
+
+class DriverFailure(TokenError):
+    """Key discovery failed in a driver (it crashed, hung, returned an error or did not
+    load), so "no key inserted" would be the wrong thing to say. ``details`` name the
+    library, the SKF function and the error; ``failures`` holds every underlying error.
+    Built by :meth:`app.token.device.TokenScan.driver_failure`."""
+
+    code = "ERR_TOKEN_DRIVER"
+
+    @property
+    def failures(self) -> list[BidSealError]:
+        return list(getattr(self, "_failures", []))
 
 
 _CONTACT = "如问题持续，请联系 UKey 的发证 CA 机构。"

@@ -1,26 +1,36 @@
-"""The caller's side of the token host: spawn, talk, time out, restart.
+"""The caller's side of the token host: spawn, talk, time out, cancel, restart.
 
-:class:`TokenHost` owns one ``python -m app.token.host`` process for one library.
-Calls are serialised with a lock (SKF handles are not thread-safe) and each has a
-timeout (default 30 s, ``BIDSEAL_TOKEN_TIMEOUT`` or ``timeout=``). When the
-process dies (EOF) the call raises :class:`TokenCrashed`; when it does not answer
-in time it is killed and the call raises :class:`TokenTimeout`. Either way the
-next call starts a fresh process, and handle ids from the old one are refused
-with :class:`StaleHandle`.
+:class:`TokenHost` owns one token-host process for one library. Calls are
+serialised with a lock (SKF handles are not thread-safe) and each has a timeout
+(default 30 s, ``BIDSEAL_TOKEN_TIMEOUT`` or ``timeout=``). When the process dies
+(EOF) the call raises :class:`TokenCrashed`; when it does not answer in time it is
+killed and the call raises :class:`TokenTimeout`; when the caller cancels (a
+:class:`app.cancel.CancelToken` passed as ``cancel=``, or :meth:`TokenHost.abort`
+from any thread) it is killed at once and the call raises :class:`TokenCancelled`.
+Either way the next call starts a fresh process, and handle ids from the old one
+are refused with :class:`StaleHandle`. Every reply is checked
+(:func:`app.token.protocol.check_reply`); a malformed one kills the host and raises
+:class:`TokenProtocolError`.
 
-The interpreter that runs the host is configurable (``python=``, env
-``BIDSEAL_TOKEN_HOST_PYTHON`` or config key ``token.host_python``): on Windows a
-32-bit Python can host a 32-bit vendor DLL for a 64-bit BidSeal. The host only
-needs ``cffi`` and BidSeal's ``app`` package on its path (set via PYTHONPATH).
+The host's stderr (the vendor library's own output) goes to a private log file
+(:mod:`app.token.hostlog`); errors only say where it is.
+
+How the host is started (:func:`host_command`): ``BIDSEAL_TOKEN_HOST`` / config
+``token.host`` (an executable); a configured interpreter (``python=``,
+``BIDSEAL_TOKEN_HOST_PYTHON`` or config ``token.host_python``: on Windows a 32-bit
+Python can host a 32-bit vendor DLL for a 64-bit BidSeal) with ``-m
+app.token.host``; in a frozen application the ``bidseal-token-host`` executable
+next to it; in an installed one the ``bidseal-token-host`` console script; from a
+source tree ``python -m app.token.host`` with the tree on ``PYTHONPATH``.
 """
 
 from __future__ import annotations
 
-import collections
 import os
 import queue
 import subprocess
 import sys
+import sysconfig
 import threading
 import time
 from collections.abc import Mapping
@@ -28,13 +38,25 @@ from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
-from app.token import protocol
-from app.token.errors import TokenCrashed, TokenProtocolError, TokenTimeout, error_from_wire
+from app.cancel import Cancel, is_cancelled
+from app.token import hostlog, protocol
+from app.token.errors import (
+    LibraryMissing,
+    TokenCancelled,
+    TokenCrashed,
+    TokenError,
+    TokenProtocolError,
+    TokenTimeout,
+    error_from_wire,
+)
 from app.token.skf_ffi import probe_library
 
 DEFAULT_TIMEOUT = 30.0
 START_TIMEOUT = 30.0
+HOST_SCRIPT = "bidseal-token-host"
 _APP_ROOT = Path(__file__).resolve().parent.parent.parent
+#: How often a call waiting for its reply looks at its cancel token (seconds).
+CANCEL_POLL = 0.05
 
 
 def default_timeout() -> float:
@@ -51,17 +73,85 @@ def default_timeout() -> float:
     return t if t > 0 else DEFAULT_TIMEOUT
 
 
-def host_python() -> str:
+def host_python() -> str | None:
+    """A configured interpreter for the host (``BIDSEAL_TOKEN_HOST_PYTHON`` / ``token.host_python``)."""
     env = os.environ.get("BIDSEAL_TOKEN_HOST_PYTHON")
     if env:
         return env
     from app.token.registry import load_config
 
     cfg = load_config().get("host_python")
-    return str(cfg) if cfg else sys.executable
+    return str(cfg) if cfg else None
 
 
-_EOF = object()
+def _script_name() -> str:
+    return HOST_SCRIPT + (".exe" if sys.platform == "win32" else "")
+
+
+def installed_host() -> Path | None:
+    """The ``bidseal-token-host`` executable of this installation, if there is one:
+    next to the running executable (a frozen app, a venv's ``bin``/``Scripts``) or in
+    the interpreter's scripts folder."""
+    dirs = [Path(sys.executable).resolve().parent, Path(sys.executable).parent]
+    with suppress(KeyError, OSError):
+        dirs.append(Path(sysconfig.get_path("scripts")))
+    for d in dirs:
+        p = d / _script_name()
+        if p.is_file():
+            return p
+    return None
+
+
+def host_command(python: str | None = None) -> tuple[list[str], dict[str, str], bool]:
+    """``(argv prefix, extra environment, runs in this interpreter)`` to start a host.
+
+    The third value tells whether the host is this same interpreter build, so the
+    caller may check a library's bitness before spawning (another interpreter judges
+    for itself)."""
+    explicit = os.environ.get("BIDSEAL_TOKEN_HOST")
+    if not explicit:
+        from app.token.registry import load_config
+
+        cfg = load_config().get("host")
+        explicit = str(cfg) if cfg else None
+    if explicit:
+        return [explicit], {}, False
+    python = python or host_python()
+    if python and Path(python).resolve() != Path(sys.executable).resolve():
+        return [python, "-m", "app.token.host"], _source_path_env(), False
+    if getattr(sys, "frozen", False):
+        exes = [Path(sys.executable).parent / _script_name(), Path(sys.executable).resolve().parent / _script_name()]
+        exe = next((e for e in exes if e.is_file()), None)
+        if exe is None:
+            raise LibraryMissing(
+                "安装不完整：找不到 UKey 服务程序 bidseal-token-host。请重新安装 BidSeal。",
+                "The installation is incomplete: the UKey service program bidseal-token-host is missing. "
+                "Reinstall BidSeal.",
+                searched=os.pathsep.join(str(e) for e in exes),
+            )
+        return [str(exe)], {}, True
+    script = installed_host()
+    if script is not None:
+        return [str(script)], {}, True
+    return [sys.executable, "-m", "app.token.host"], _source_path_env(), True
+
+
+def _source_path_env() -> dict[str, str]:
+    """PYTHONPATH for ``-m app.token.host`` when BidSeal runs from a source tree."""
+    current = os.environ.get("PYTHONPATH")
+    return {"PYTHONPATH": str(_APP_ROOT) + (os.pathsep + current if current else "")}
+
+
+class _Signal:
+    """Sentinels the reader thread or :meth:`TokenHost.abort` put in the reply queue."""
+
+    def __init__(self, name: str, reason: str = "") -> None:
+        self.name = name
+        self.reason = reason
+
+
+_EOF = _Signal("eof")
+_ABORT = _Signal("abort")
 
 
 class TokenHost:
@@ -78,7 +168,6 @@ class TokenHost:
         self.starts = 0
         self._proc: subprocess.Popen[bytes] | None = None
         self._replies: queue.Queue[Any] = queue.Queue()
-        self._stderr: collections.deque[str] = collections.deque(maxlen=40)
         self._lock = threading.RLock()
         self._next_id = 0
         self.on_event: Any = None  # monitor mode: callable(dict)
@@ -96,44 +185,71 @@ class TokenHost:
     def generation(self) -> str | None:
         return self.hello.get("generation") if self.hello else None
 
-    def start(self) -> dict[str, Any]:
+    @property
+    def busy(self) -> bool:
+        """True while a call (or a start) holds the host."""
+        if self._lock.acquire(blocking=False):
+            self._lock.release()
+            return False
+        return True
+
+    def start(self, *, cancel: Cancel | None = None) -> dict[str, Any]:
         with self._lock:
             if self.alive and self.hello is not None:
                 return self.hello
             self._kill()
-            python = self.python or host_python()
-            if Path(python).resolve() == Path(sys.executable).resolve():
+            argv, extra_env, same_interpreter = host_command(self.python)
+            if same_interpreter:
                 probe_library(self.library)  # fail fast: missing file, wrong bitness, not a binary
             elif not Path(self.library).exists():
                 probe_library(self.library)  # LibraryMissing; bitness is the host's to judge
             env = os.environ.copy()
+            env.update(extra_env)
             env.update(self.env)
-            env["PYTHONPATH"] = str(_APP_ROOT) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
             env["PYTHONUNBUFFERED"] = "1"
-            cmd = [python, "-m", "app.token.host", "--library", self.library]
+            env.setdefault("BIDSEAL_TOKEN_LOCK_DIR", str(_lock_dir()))
+            cmd = [*argv, "--library", self.library]
             if self.monitor:
                 cmd.append("--monitor")
             flags = getattr(subprocess, "CREATE_NO_WINDOW", 0) if sys.platform == "win32" else 0
-            self._replies = queue.Queue()
-            self._stderr.clear()
-            proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                    env=env, cwd=str(_APP_ROOT), creationflags=flags)
+            replies: queue.Queue[Any] = queue.Queue()
+            self._replies = replies
+            try:
+                proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                        env=env, cwd=str(Path(self.library).parent), creationflags=flags)
+            except OSError as exc:
+                raise LibraryMissing(
+                    "无法启动 UKey 服务进程，安装可能不完整。请重新安装 BidSeal。",
+                    "Cannot start the token host process; the installation may be incomplete. Reinstall BidSeal.",
+                    command=cmd[0], os_error=exc.strerror or str(exc),
+                ) from exc
             self._proc = proc
+            self._next_id = 0  # request ids count per host process
             self.starts += 1
-            threading.Thread(target=self._read_stdout, args=(proc, self._replies), daemon=True).start()
-            threading.Thread(target=self._read_stderr, args=(proc,), daemon=True).start()
-            msg = self._wait(START_TIMEOUT + self.timeout, "start")
-            if msg.get("hello") is None:
+            threading.Thread(target=self._read_stdout, args=(proc, replies), daemon=True,
+                             name=f"token-host-{proc.pid}-out").start()
+            threading.Thread(target=self._read_stderr, args=(proc,), daemon=True,
+                             name=f"token-host-{proc.pid}-err").start()
+            raw = self._wait(START_TIMEOUT + self.timeout, "start", cancel)
+            try:
+                checked = protocol.check_hello(raw)
+            except TokenProtocolError:
                 self._kill()
-                if "error" in msg:
-                    raise error_from_wire(msg["error"])
-                raise TokenProtocolError("UKey 服务进程启动失败。", "The token host failed to start.")
-            self.hello = dict(msg["hello"])
+                raise
+            if "error" in checked:
+                self._kill()
+                raise error_from_wire(checked["error"])
+            self.hello = dict(checked["hello"])
             return self.hello
 
     def close(self) -> None:
-        """Stop the process (it closes every open handle on EOF)."""
-        with self._lock:
+        """Stop the process (it closes every open handle on EOF). A call in flight in
+        another thread is aborted first (:meth:`abort`), so closing never waits for a
+        hanging vendor call."""
+        if not self._lock.acquire(timeout=0.2):
+            self.abort("closed")
+            self._lock.acquire()
+        try:
             proc = self._proc
             if proc is None:
                 return
@@ -141,9 +257,20 @@ class TokenHost:
                 if proc.stdin:
                     proc.stdin.close()
                 proc.wait(timeout=5)
-            except (OSError, subprocess.TimeoutExpired):
+            except (OSError, ValueError, subprocess.TimeoutExpired):
                 pass
             self._kill()
+        finally:
+            self._lock.release()
+
+    def abort(self, reason: str = "cancelled") -> None:
+        """Kill the host now, from any thread, without waiting for the call in flight:
+        that call raises :class:`TokenCancelled`; the next call starts a new host."""
+        proc = self._proc
+        self._replies.put(_Signal("abort", reason))
+        if proc is not None and proc.poll() is None:
+            with suppress(OSError):
+                proc.kill()
 
     def _kill(self) -> None:
         proc, self._proc, self.hello = self._proc, None, None
@@ -174,76 +301,122 @@ class TokenHost:
                 msg = protocol.read_frame(proc.stdout)  # type: ignore[arg-type]
                 if msg is None:
                     break
-                if "event" in msg and self.on_event is not None:
-                    try:
-                        self.on_event(msg["event"])
-                    except Exception:  # noqa: BLE001 - a callback must not kill the reader
-                        import logging
-
-                        logging.getLogger(__name__).exception("device event callback failed")
+                if "event" in msg and self.monitor:
+                    self._deliver_event(msg)
                     continue
                 replies.put(msg)
+        except TokenProtocolError as exc:
+            replies.put(_Signal("malformed", str(exc.details.get("problem", ""))))
+            return
         except (OSError, ValueError):
             pass
         replies.put(_EOF)
+
+    def _deliver_event(self, msg: dict[str, Any]) -> None:
+        import logging
+
+        try:
+            if set(msg) != {"event"}:
+                raise protocol.malformed("event frame with other members")
+            event = protocol.check_event(msg["event"])
+        except TokenProtocolError as exc:
+            logging.getLogger(__name__).warning("token host sent a malformed event: %s", exc.details.get("problem"))
+            return
+        if self.on_event is None:
+            return
+        try:
+            self.on_event(event)
+        except Exception:  # noqa: BLE001 - a callback must not kill the reader
+            logging.getLogger(__name__).exception("device event callback failed")
 
     def _read_stderr(self, proc: subprocess.Popen[bytes]) -> None:
         assert proc.stderr is not None
         try:
             for line in proc.stderr:
-                self._stderr.append(line.decode("utf-8", "replace").rstrip())
+                hostlog.write_lines([line.decode("utf-8", "replace").rstrip()], pid=proc.pid, library=self.library)
         except (OSError, ValueError):
             pass
 
-    def _wait(self, timeout: float, op: str) -> dict[str, Any]:
+    def _log_hint(self) -> dict[str, str]:
+        return {"log": str(hostlog.log_path())}
+
+    def _wait(self, timeout: float, op: str, cancel: Cancel | None = None) -> dict[str, Any]:
         proc = self._proc
-        try:
-            msg = self._replies.get(timeout=timeout)
-        except queue.Empty:
-            self._kill()
-            raise TokenTimeout(
-                f"UKey 在 {timeout:g} 秒内没有响应，已重置与 UKey 的连接。请重新插拔 UKey 后重试。",
-                f"The UKey did not answer within {timeout:g} s; the connection was reset. "
-                "Unplug and re-insert the key, then retry.",
-                op=op, timeout=timeout, library=self.library,
-            ) from None
-        if msg is _EOF:
+        replies = self._replies
+        deadline = time.monotonic() + timeout
+        while True:
+            if is_cancelled(cancel):
+                self._kill()
+                raise _cancelled(op, self.library)
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                self._kill()
+                raise TokenTimeout(
+                    f"UKey 在 {timeout:g} 秒内没有响应，已重置与 UKey 的连接。请重新插拔 UKey 后重试。",
+                    f"The UKey did not answer within {timeout:g} s; the connection was reset. "
+                    "Unplug and re-insert the key, then retry.",
+                    op=op, timeout=timeout, library=self.library,
+                )
+            try:
+                msg = replies.get(timeout=min(remaining, CANCEL_POLL) if cancel is not None else remaining)
+            except queue.Empty:
+                continue
+            break
+        if isinstance(msg, _Signal):
+            if msg.name == "abort":
+                self._kill()
+                raise _cancelled(op, self.library)
+            if msg.name == "malformed":
+                self._kill()
+                raise protocol.malformed(msg.reason, op=op, library=self.library)
             rc = None
             if proc is not None:
                 try:
                     rc = proc.wait(timeout=5)
                 except subprocess.TimeoutExpired:
                     rc = None
-            time.sleep(0.05)  # let the stderr reader catch the last lines
-            tail = " | ".join(list(self._stderr)[-5:])
             self._kill()
+            log = str(hostlog.log_path())
             raise TokenCrashed(
-                "UKey 驱动程序意外退出，已重置与 UKey 的连接。请重试；如反复出现，请重新安装 CA 提供的驱动。",
+                "UKey 驱动程序意外退出，已重置与 UKey 的连接。请重试；如反复出现，请重新安装 CA 提供的驱动。"
+                f"详情见日志 {log}",
                 "The UKey driver stopped unexpectedly; the connection was reset. Retry; if it keeps happening, "
-                "reinstall the driver from your CA.",
-                op=op, exit_code=rc, library=self.library, stderr=tail[-500:],
+                f"reinstall the driver from your CA. Details: see log {log}",
+                op=op, exit_code=rc, library=self.library, log=log,
             )
         return dict(msg)
 
     # -- calls -----------------------------------------------------------------------------
-    def call(self, op: str, *args: Any, timeout: float | None = None) -> Any:
-        """Run one operation in the host; raises the typed error the host raised."""
+    def call(self, op: str, *args: Any, timeout: float | None = None, cancel: Cancel | None = None,
+             owner: str | None = None) -> Any:
+        """Run one operation in the host; raises the typed error the host raised.
+
+        ``cancel`` is watched while waiting (a set token kills the host at once:
+        :class:`TokenCancelled`); ``owner`` is the session token that owns the handles
+        used (see :mod:`app.token.host`)."""
         with self._lock:
+            if is_cancelled(cancel):
+                raise _cancelled(op, self.library)
             if not self.alive or self.hello is None:
-                self.start()
+                self.start(cancel=cancel)
             proc = self._proc
             assert proc is not None and proc.stdin is not None
             self._next_id += 1
             rid = self._next_id
+            request: dict[str, Any] = {"id": rid, "op": op, "args": list(args)}
+            if owner is not None:
+                request["owner"] = owner
             with suppress(OSError, ValueError):  # a dead host: the reader reports EOF below
-                protocol.write_frame(proc.stdin, {"id": rid, "op": op, "args": list(args)})  # type: ignore[arg-type]
-            while True:
-                msg = self._wait(timeout if timeout is not None else self.timeout, op)
-                if msg.get("id") == rid:
-                    break
-            if "error" in msg:
-                raise error_from_wire(msg["error"])
-            return protocol.decode(msg.get("ok"))
+                protocol.write_frame(proc.stdin, request)  # type: ignore[arg-type]
+            msg = self._wait(timeout if timeout is not None else self.timeout, op, cancel)
+            try:
+                checked = protocol.check_reply(msg, rid, op, self.generation)
+            except TokenProtocolError:
+                self._kill()
+                raise
+            if "error" in checked:
+                raise error_from_wire(checked["error"])
+            return checked["ok"]
 
     def send(self, message: dict[str, Any]) -> None:
         """Write a raw frame (monitor control)."""
@@ -253,8 +426,17 @@ class TokenHost:
                 with suppress(OSError, ValueError):
                     protocol.write_frame(proc.stdin, message)  # type: ignore[arg-type]
 
-    def stderr_tail(self) -> list[str]:
-        return list(self._stderr)
+
+def _cancelled(op: str, library: str) -> TokenCancelled:
+    return TokenCancelled(
+        "已取消 UKey 操作。", "The UKey operation was cancelled.", op=op, library=library,
+    )
+
+
+def _lock_dir() -> Path:
+    from app.token.locks import lock_dir
+
+    return lock_dir()
 
 
 class HostPool:
@@ -273,7 +455,7 @@ class HostPool:
         self._lock = threading.Lock()
 
     def get(self, library: str | os.PathLike[str], device: str | None = None) -> TokenHost:
-        key = (str(library), device)
+        key = (os.path.abspath(os.fspath(library)), device)
         with self._lock:
             host = self._hosts.get(key)
             if host is None:
@@ -285,11 +467,17 @@ class HostPool:
         with self._lock:
             return list(self._hosts.values())
 
+    def abort_all(self, reason: str = "cancelled") -> None:
+        """:meth:`TokenHost.abort` on every host of the pool (e.g. the app is quitting)."""
+        for h in self.hosts():
+            h.abort(reason)
+
     def close(self) -> None:
         with self._lock:
             hosts, self._hosts = list(self._hosts.values()), {}
         for h in hosts:
-            h.close()
+            with suppress(TokenError, OSError):
+                h.close()
 
 
 _POOL: HostPool | None = None

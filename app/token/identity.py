@@ -21,7 +21,11 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
+from app.demo.pki import (
+    is_demo_certificate as is_demo_certificate,  # re-exported: app.token.is_demo_certificate
+)
 from app.gm.x509 import Certificate
+from app.token.registry import is_softkey_library
 
 SEAL_PREFIX = "seal_"
 SEAL_SUFFIX = ".png"
@@ -30,6 +34,8 @@ SEAL_LEGAL = "legal"
 _SEAL_RE = re.compile(r"^seal_([A-Za-z0-9_-]+)\.png$")
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 MAX_FILE_NAME = 32
+#: DEVINFO.Manufacturer of the embedded virtual key (native/softskf).
+SOFTKEY_MANUFACTURER = "BidSeal SoftSKF"
 
 
 def seal_file_name(kind: str) -> str:
@@ -123,10 +129,22 @@ class Identity:
         object.__setattr__(self, "seals", MappingProxyType(dict(self.seals)))
 
     @property
+    def is_demo(self) -> bool:
+        """A demo key that must never sign a bid: the embedded virtual key (its library or
+        its DEVINFO), or certificates from BidSeal's demo CA. Listings, signature reports
+        and PIN prompts show it."""
+        if is_softkey_library(self.library):
+            return True
+        if self.device_info is not None and self.device_info.manufacturer == SOFTKEY_MANUFACTURER:
+            return True
+        return any(is_demo_certificate(c) for c in (self.sign_certificate, self.enc_certificate) if c is not None)
+
+    @property
     def label(self) -> str:
         cert = self.sign_certificate or self.enc_certificate
         unit = (cert.unit_name or cert.common_name) if cert else None
-        return f"{unit or self.container} ({self.device})"
+        demo = "[演示密钥 DEMO KEY] " if self.is_demo else ""
+        return f"{demo}{unit or self.container} ({self.device})"
 
     def summary(self) -> dict[str, Any]:
         def cert(c: Certificate | None) -> dict[str, Any] | None:
@@ -147,4 +165,5 @@ class Identity:
             "enc_certificate": cert(self.enc_certificate),
             "seals": {k: {"file": seal_file_name(k), "bytes": len(v)} for k, v in sorted(self.seals.items())},
             "warnings": list(self.warnings),
+            "demo": self.is_demo,
         }

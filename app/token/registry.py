@@ -7,8 +7,12 @@
 3. Known vendor libraries (GM/T 0016 deployments, standards.md §1.8) that exist
    on this machine.
 4. The embedded virtual key ``libsoftskf`` (``BIDSEAL_SOFTSKF_LIB`` or the
-   repository build ``native/softskf/build/``) when nothing else was found, when
-   ``BIDSEAL_SOFTSKF_LIB`` is set, or when the config says ``"softskf": true``.
+   repository build ``native/softskf/build/``) ONLY when it was enabled on purpose
+   (:func:`softkey_enabled`): ``BIDSEAL_SOFTKEY=1``, ``BIDSEAL_SOFTSKF_LIB`` set, the
+   config's ``"softskf": true``, or ``bidseal softkey init``/``plug`` (which leave a
+   marker file, :func:`softkey_marker`). ``BIDSEAL_SOFTKEY=0`` disables it whatever
+   else says. It is never added just because no vendor library was found: in a
+   production install a leftover demo key must not sign a bid.
 
 Config example::
 
@@ -68,8 +72,13 @@ class Candidate:
     reason: str
     source: str  # "env", "config", "vendor", "embedded"
 
-    def to_dict(self) -> dict[str, str]:
-        return {"path": self.path, "reason": self.reason, "source": self.source}
+    @property
+    def is_demo(self) -> bool:
+        """The embedded virtual key: a demo key, never a real bidder's."""
+        return self.source == "embedded" or is_softkey_library(self.path)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"path": self.path, "reason": self.reason, "source": self.source, "demo": self.is_demo}
 
 
 def _platform() -> str:
@@ -116,6 +125,56 @@ def search_dirs() -> list[Path]:
     return dirs
 
 
+SOFTKEY_NAMES = ("libsoftskf.so", "libsoftskf.dylib", "softskf.dll")
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+def softkey_marker() -> Path:
+    """The file whose presence means "the user enabled the virtual key" (written by
+    ``bidseal softkey init``/``plug``, removed by :func:`disable_softkey`)."""
+    from app import paths
+
+    return paths.config_dir() / "softkey-enabled.json"
+
+
+def softkey_enabled(config: dict[str, Any] | None = None) -> str | None:
+    """Why the virtual key is enabled (a short reason), or None when it is not."""
+    env = os.environ.get("BIDSEAL_SOFTKEY", "").strip().lower()
+    if env in _FALSE:
+        return None
+    if env in _TRUE:
+        return "BIDSEAL_SOFTKEY=1"
+    if os.environ.get("BIDSEAL_SOFTSKF_LIB"):
+        return "BIDSEAL_SOFTSKF_LIB"
+    cfg = load_config() if config is None else config
+    if cfg.get("softskf") is True:
+        return "config token.softskf"
+    if softkey_marker().is_file():
+        return "bidseal softkey init/plug"
+    return None
+
+
+def enable_softkey(by: str, store: str | os.PathLike[str] | None = None) -> Path:
+    """Record that the user enabled the virtual key (``by``: which command)."""
+    from app import paths
+
+    marker = softkey_marker()
+    paths.ensure(marker.parent)
+    marker.write_text(json.dumps({"enabled_by": by, "store": str(store) if store else None}), encoding="utf-8")
+    return marker
+
+
+def disable_softkey() -> None:
+    """Forget :func:`enable_softkey` (env and config settings stay as they are)."""
+    softkey_marker().unlink(missing_ok=True)
+
+
+def is_softkey_library(path: str | os.PathLike[str]) -> bool:
+    """True for the embedded virtual key's library (any of its file names)."""
+    return os.path.basename(os.fspath(path)).lower() in SOFTKEY_NAMES
+
+
 def softskf_path() -> Path:
     env = os.environ.get("BIDSEAL_SOFTSKF_LIB")
     if env:
@@ -154,9 +213,9 @@ def candidates(*, config: str | os.PathLike[str] | None = None, include_softskf:
         if key not in seen:
             seen.add(key)
             unique.append(c)
-    want_soft = include_softskf
-    if want_soft is None:
-        want_soft = bool(cfg.get("softskf")) or bool(os.environ.get("BIDSEAL_SOFTSKF_LIB")) or not unique
-    if want_soft:
-        unique.append(Candidate(str(softskf_path()), "内置虚拟 UKey embedded virtual key (softskf)", "embedded"))
+    why = "argument" if include_softskf else None if include_softskf is False else softkey_enabled(cfg)
+    if why:
+        unique.append(Candidate(str(softskf_path()),
+                                f"内置虚拟 UKey（仅供演示）embedded virtual key, DEMO ONLY (softskf; enabled by {why})",
+                                "embedded"))
     return unique

@@ -29,29 +29,22 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from app.cancel import Cancel
 from app.errors import BidSealError
 from app.gm.x509 import Certificate
-from app.token.errors import TokenError, TokenNotFound
+from app.token.device import failed_function
+from app.token.errors import DeviceRemoved, DriverFailure, TokenError, TokenNotFound
 from app.token.identity import Identity
 
 Need = Literal["sign", "enc", "any"]
 Chooser = Callable[[Sequence[Identity]], Identity]
 
-#: token-host operation -> the SKF function it calls (for crash/timeout reports)
-_OP_FUNCTION = {
-    "start": "LoadLibrary", "enum_dev": "SKF_EnumDev", "connect_dev": "SKF_ConnectDev",
-    "get_dev_info": "SKF_GetDevInfo", "enum_application": "SKF_EnumApplication",
-    "open_application": "SKF_OpenApplication", "enum_container": "SKF_EnumContainer",
-    "open_container": "SKF_OpenContainer", "export_certificate": "SKF_ExportCertificate",
-    "export_public_key": "SKF_ExportPublicKey", "enum_files": "SKF_EnumFiles",
-    "read_file_all": "SKF_ReadFile", "get_pin_info": "SKF_GetPINInfo",
-}
+class KeyDiscoveryFailed(DriverFailure):
+    """Looking for keys failed in a driver: the key may well be inserted.
 
-
-class KeyDiscoveryFailed(TokenError):
-    """Looking for keys failed in a driver: the key may well be inserted."""
-
-    code = "ERR_TOKEN_DISCOVERY"
+    The token layer's :class:`~app.token.errors.DriverFailure` (code ``ERR_TOKEN_DRIVER``)
+    with every failure named in the sentence and, when some keys were read all the same,
+    the hint to name one with ``--key``."""
 
 
 class KeyAmbiguous(TokenError):
@@ -125,7 +118,7 @@ class KeyFilter:
 
 
 @dataclass(frozen=True)
-class DriverFailure:
+class DriverProblem:
     """One thing that went wrong while looking for keys (a library, a device, a container)."""
 
     library: str
@@ -147,28 +140,19 @@ class DriverFailure:
             code = f" {self.sar}"
             if self.error.details.get("sar_name"):
                 code += f" ({self.error.details['sar_name']})"
-        elif self.error.code in ("ERR_TOKEN_CRASHED", "ERR_TOKEN_TIMEOUT"):
-            code = " 崩溃 crash" if self.error.code == "ERR_TOKEN_CRASHED" else " 超时 timeout"
+        code_zh = code_en = code
+        if not code and self.error.code == "ERR_TOKEN_CRASHED":
+            code_zh, code_en = "（崩溃 / crash）", " (crash)"
+        elif not code and self.error.code == "ERR_TOKEN_TIMEOUT":
+            code_zh, code_en = "（无响应 / timeout）", " (timeout)"
         dev_zh = f"，UKey「{self.device}」" if self.device else ""
         dev_en = f", key '{self.device}'" if self.device else ""
-        return (f"驱动 {lib} 的 {fn}{code}{dev_zh}：{self.error.zh}",
-                f"{fn} in driver {lib}{code}{dev_en}: {self.error.en}")
+        return (f"驱动 {lib} 的 {fn}{code_zh}{dev_zh}：{self.error.zh.rstrip('。.')}",
+                f"{fn} in driver {lib}{code_en}{dev_en}: {self.error.en.rstrip('.')}")
 
     def to_dict(self) -> dict[str, Any]:
         return {"library": self.library, "device": self.device, "function": self.function,
                 **self.error.to_dict()}
-
-
-def _function_of(exc: BidSealError) -> str | None:
-    fn = exc.details.get("function")
-    if fn:
-        return str(fn)
-    op = exc.details.get("op")
-    if op:
-        return _OP_FUNCTION.get(str(op), str(op))
-    if exc.code in ("ERR_LIBRARY_MISSING", "ERR_LIBRARY_BITNESS", "ERR_NOT_SKF_LIBRARY"):
-        return "LoadLibrary"
-    return None
 
 
 @dataclass
@@ -182,16 +166,17 @@ class Discovery:
         return list(self.scan.identities)
 
     @property
-    def failures(self) -> list[DriverFailure]:
-        out: list[DriverFailure] = []
+    def failures(self) -> list[DriverProblem]:
+        out: list[DriverProblem] = []
         for lib in self.scan.libraries:
             if lib.error is not None:
-                out.append(DriverFailure(lib.path, None, _function_of(lib.error), lib.error))
+                out.append(DriverProblem(lib.path, None, failed_function(lib.error), lib.error))
             for dev in lib.devices:
-                if dev.error is not None:
-                    out.append(DriverFailure(lib.path, dev.name, _function_of(dev.error), dev.error))
+                # a key pulled out during the scan is not a driver failure
+                if dev.error is not None and not isinstance(dev.error, DeviceRemoved):
+                    out.append(DriverProblem(lib.path, dev.name, failed_function(dev.error), dev.error))
                 for prob in dev.problems:
-                    out.append(DriverFailure(lib.path, dev.name, _function_of(prob), prob))
+                    out.append(DriverProblem(lib.path, dev.name, failed_function(prob), prob))
         return out
 
     def failure_error(self, found: Sequence[Identity] = ()) -> KeyDiscoveryFailed:
@@ -204,7 +189,7 @@ class Discovery:
         if found:
             hint_zh = f"已识别的 UKey：{_listing(found, 'any')}；如确认使用其中一把，请用 --key 指定。"
             hint_en = f" Keys read: {_listing(found, 'any')}; to use one of them, name it with --key."
-        return KeyDiscoveryFailed(
+        exc = KeyDiscoveryFailed(
             f"查找 UKey 时驱动出错，无法确认是否已插入 UKey（不是“未插入 UKey”）：{zh}。"
             f"请重新插拔 UKey 后重试；如仍出错，请重新安装 CA 提供的驱动或联系 CA。{hint_zh}",
             f"The UKey driver failed while looking for keys, so it is unknown whether a key is "
@@ -212,18 +197,21 @@ class Discovery:
             f"persists, reinstall the driver from your CA or contact the CA.{hint_en}",
             failures=[f.to_dict() for f in failures], found=[describe(i) for i in found],
         )
+        exc._failures = [f.error for f in failures]  # type: ignore[attr-defined]
+        return exc
 
 
-def discover(libraries: Iterable[str | os.PathLike[str]] | None = None, *, pool: Any = None) -> Discovery:
+def discover(libraries: Iterable[str | os.PathLike[str]] | None = None, *, pool: Any = None,
+             cancel: Cancel | None = None) -> Discovery:
     """Scan every library (or only ``libraries``) for keys; never raises for a driver fault."""
     from app.token.device import scan
 
-    return Discovery(scan(libraries, pool=pool))
+    return Discovery(scan(libraries, pool=pool, cancel=cancel))
 
 
-def discover_for(flt: KeyFilter, *, pool: Any = None) -> Discovery:
+def discover_for(flt: KeyFilter, *, pool: Any = None, cancel: Cancel | None = None) -> Discovery:
     """:func:`discover` limited to ``flt.library`` when one was given."""
-    return discover([flt.library] if flt.library else None, pool=pool)
+    return discover([flt.library] if flt.library else None, pool=pool, cancel=cancel)
 
 
 # -- naming keys -----------------------------------------------------------------------------
@@ -370,7 +358,7 @@ def select_recipient(disc: Discovery, flt: KeyFilter, is_recipient: Callable[[Ce
 
 
 __all__ = [
-    "Chooser", "Discovery", "DriverFailure", "KeyAmbiguous", "KeyDiscoveryFailed", "KeyFilter",
+    "Chooser", "Discovery", "DriverProblem", "KeyAmbiguous", "KeyDiscoveryFailed", "KeyFilter",
     "NoRecipientKey", "candidates", "describe", "discover", "discover_for", "key_label", "normalise_serial",
     "pin_prompt", "select_identity", "select_recipient", "select_signer",
 ]

@@ -26,6 +26,7 @@ from app.token.errors import (
     LibraryWrongBitness,
     NotAnSkfLibrary,
     NotSupported,
+    TokenProtocolError,
     error_for,
 )
 
@@ -49,13 +50,20 @@ DEV_EVENT_INSERTED = 1
 DEV_EVENT_REMOVED = 2
 
 
+#: The cdef part of ``native/skf.h``, shipped inside the package (package data), so an
+#: installed or frozen application needs no source tree. ``tests/token`` checks that it
+#: is exactly what :func:`extract_cdef` takes from ``native/skf.h``.
+PACKAGED_CDEF = Path(__file__).resolve().parent / "skf_cdef.h"
+NATIVE_HEADER = Path(__file__).resolve().parent.parent.parent / "native" / "skf.h"
+
+
 def header_path() -> Path:
-    """Where ``skf.h`` is read from: env ``BIDSEAL_SKF_HEADER``, the repository's
-    ``native/skf.h``, or a copy shipped inside the package (``app/token/skf.h``)."""
+    """Where the SKF declarations are read from: env ``BIDSEAL_SKF_HEADER``, else the
+    cdef shipped in the package (``app/token/skf_cdef.h``), else the repository's
+    ``native/skf.h``."""
     env = os.environ.get("BIDSEAL_SKF_HEADER")
     candidates = [Path(env)] if env else []
-    here = Path(__file__).resolve().parent
-    candidates += [here.parent.parent / "native" / "skf.h", here / "skf.h"]
+    candidates += [PACKAGED_CDEF, NATIVE_HEADER]
     for c in candidates:
         if c.is_file():
             return c
@@ -64,6 +72,16 @@ def header_path() -> Path:
         "The SKF declarations file skf.h is missing; the installation is incomplete. Reinstall BidSeal.",
         searched=os.pathsep.join(str(c) for c in candidates),
     )
+
+
+def extract_cdef(header_text: str) -> str:
+    """The two marked cdef blocks of ``skf.h`` (what :data:`PACKAGED_CDEF` contains)."""
+    m1, m2 = _UNPACKED_RE.search(header_text), _PACKED_RE.search(header_text)
+    if not m1 or not m2:
+        raise NotAnSkfLibrary("skf.h 缺少 cdef 标记。", "skf.h lacks the cdef markers.")
+    return ("/* SKF (GM/T 0016) declarations for cffi, generated from native/skf.h by\n"
+            " * app.token.skf_ffi.extract_cdef; do not edit (tests/token checks it). */\n\n"
+            + m1.group(0) + "\n\n" + m2.group(0) + "\n")
 
 
 def cdef_sources(text: str, windows: bool | None = None) -> tuple[str, str]:
@@ -219,6 +237,26 @@ def _has(lib: Any, name: str) -> bool:
     return True
 
 
+#: Largest certificate accepted from ExportCertificate's size query.
+MAX_CERT_SIZE = 64 * 1024
+#: Largest name list (EnumDev, EnumApplication, ...) a driver may announce.
+MAX_NAME_LIST = 1 << 20
+
+
+def _impossible_length(function: str, reported: int) -> TokenProtocolError:
+    return TokenProtocolError(
+        "UKey 驱动报告了不合理的数据长度。请重新安装 CA 提供的驱动。",
+        "The UKey driver reported an impossible data length. Reinstall the driver from your CA.",
+        function=function, reported=reported,
+    )
+
+
+def _clamp(reported: Any, capacity: int) -> int:
+    """A length a vendor library reported, limited to the buffer actually allocated:
+    ``ffi.buffer`` must never read past it, whatever the driver claims."""
+    return max(0, min(int(reported), int(capacity)))
+
+
 def _multi_string(buf: bytes) -> list[str]:
     out = []
     for part in buf.split(b"\0"):
@@ -267,6 +305,8 @@ class SkfApi:
         if size[0] == 0:
             return []
         for _ in range(3):
+            if size[0] > MAX_NAME_LIST:
+                raise _impossible_length(name, int(size[0]))
             buf = ffi.new("char[]", size[0] + 2)
             n = size[0]
             rc = int(self.fn(name)(*args, buf, size))
@@ -275,7 +315,7 @@ class SkfApi:
                 continue
             if rc != 0:
                 raise error_for(rc, name)
-            return _multi_string(ffi.buffer(buf, size[0])[:])
+            return _multi_string(ffi.buffer(buf, _clamp(size[0], n + 2))[:])
         raise error_for(SAR_BUFFER_TOO_SMALL, name)
 
     def _call_out(self, ctype: str, name: str, *args: Any, **details: Any) -> Any:
@@ -333,7 +373,8 @@ class SkfApi:
         self.call("SKF_SetLabel", h, self._pstr(label))
 
     def gen_random(self, h: Any, n: int) -> bytes:
-        buf = self.ffi.new("BYTE[]", n)
+        n = _clamp(n, 4096)
+        buf = self.ffi.new("BYTE[]", max(n, 1))
         self.call("SKF_GenRandom", h, buf, n)
         return bytes(self.ffi.buffer(buf, n))
 
@@ -349,7 +390,7 @@ class SkfApi:
         n = ffi.new("ULONG *", 1024)
         ev = ffi.new("ULONG *", 0)
         self.call("SKF_WaitForDevEvent", buf, n, ev)
-        name = _cstr(ffi.buffer(buf, min(int(n[0]), 1024))[:]) if n[0] else ""
+        name = _cstr(ffi.buffer(buf, _clamp(n[0], 1024))[:]) if n[0] else ""
         return name, int(ev[0])
 
     def cancel_wait_for_dev_event(self) -> None:
@@ -433,7 +474,7 @@ class SkfApi:
         buf = ffi.new("BYTE[]", max(size, 1))
         n = ffi.new("ULONG *", size)
         self.call("SKF_ReadFile", happ, self._pstr(name), offset, size, buf, n, file=name)
-        return bytes(ffi.buffer(buf, min(int(n[0]), size)))
+        return bytes(ffi.buffer(buf, _clamp(n[0], size)))
 
     def write_file(self, happ: Any, name: str, offset: int, data: bytes) -> None:
         self.call("SKF_WriteFile", happ, self._pstr(name), offset, self.ffi.from_buffer(bytearray(data)),
@@ -469,12 +510,12 @@ class SkfApi:
             buf = ffi.new("BYTE[]", size)
             n = ffi.new("ULONG *", size)
             rc = int(self.fn("SKF_ExportCertificate")(hcon, 1 if sign else 0, buf, n))
-            if rc == SAR_BUFFER_TOO_SMALL and n[0] > size:
+            if rc == SAR_BUFFER_TOO_SMALL and size < n[0] <= MAX_CERT_SIZE:
                 size = int(n[0])
                 continue
             if rc:
                 raise error_for(rc, "SKF_ExportCertificate", sign_flag=sign)
-            return bytes(ffi.buffer(buf, int(n[0])))
+            return bytes(ffi.buffer(buf, _clamp(n[0], size)))
         raise error_for(SAR_BUFFER_TOO_SMALL, "SKF_ExportCertificate")
 
     def export_public_key(self, hcon: Any, sign: bool) -> bytes:
@@ -482,7 +523,7 @@ class SkfApi:
         buf = ffi.new("BYTE[]", 1024)
         n = ffi.new("ULONG *", 1024)
         self.call("SKF_ExportPublicKey", hcon, 1 if sign else 0, buf, n, sign_flag=sign)
-        return bytes(ffi.buffer(buf, int(n[0])))
+        return bytes(ffi.buffer(buf, _clamp(n[0], 1024)))
 
     # -- asymmetric ------------------------------------------------------------------------
     def gen_ecc_key_pair(self, hcon: Any, alg: int = SGD_SM2_1) -> bytes:
@@ -555,7 +596,7 @@ class SkfApi:
         src = ffi.new("BYTE[]", max(len(data), 1))
         ffi.memmove(src, data, len(data))
         self.call(name, hkey, src, len(data), out, n)
-        result = bytes(ffi.buffer(out, int(n[0])))
+        result = bytes(ffi.buffer(out, _clamp(n[0], cap)))
         self._wipe(out)
         return result
 
@@ -570,7 +611,7 @@ class SkfApi:
         out = ffi.new("BYTE[]", 64)
         n = ffi.new("ULONG *", 64)
         self.call("SKF_DecryptFinal", hkey, out, n)
-        return bytes(ffi.buffer(out, int(n[0])))
+        return bytes(ffi.buffer(out, _clamp(n[0], 64)))
 
     def encrypt(self, hkey: Any, data: bytes) -> bytes:
         return self._crypt("SKF_Encrypt", hkey, data)

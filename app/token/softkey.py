@@ -16,9 +16,13 @@ calls, through the same loader and token host as a vendor key:
 7. seal images written as application files (``seal_company.png``,
    ``seal_legal.png``; see :mod:`app.token.identity`).
 
+The virtual key is a demo key: key discovery offers it only once it was enabled on
+purpose (:func:`init_softkey`/:func:`plug` record that; see
+:func:`app.token.registry.softkey_enabled`), and :attr:`Identity.is_demo` marks it.
+
 Defaults: store = ``SOFTSKF_STORE`` or the library's default
 (``$XDG_DATA_HOME/bidseal/softskf``, ``~/.local/share/bidseal/softskf``,
-``%APPDATA%\\BidSeal\\softskf``); PKI = ``platformdirs.user_data_dir("bidseal")/demo-pki``.
+``%APPDATA%\\BidSeal\\softskf``); PKI = ``app.paths.data_dir()/demo-pki``.
 """
 
 from __future__ import annotations
@@ -42,11 +46,12 @@ from app.demo.pki import (
 from app.gm import sm2, sm4
 from app.gm.x509 import Certificate
 from app.sensitive import wipe
+from app.token.access import acquire
 from app.token.device import PinLike, close_quietly, pin_bytes
 from app.token.errors import TokenError
 from app.token.host_client import TokenHost
 from app.token.identity import SEAL_COMPANY, SEAL_LEGAL, seal_file_name
-from app.token.registry import softskf_path
+from app.token.registry import enable_softkey, softskf_path
 from app.token.skf_ffi import SECURE_ANYONE_ACCOUNT, SECURE_USER_ACCOUNT, SGD_SM2_1, USER_TYPE
 
 DEFAULT_LABEL = "BIDSEAL-SOFTKEY"
@@ -73,16 +78,21 @@ def default_store() -> Path:
 
 
 def default_pki_dir() -> Path:
-    import platformdirs
+    """Where the demo CA is kept (BidSeal's data folder, :func:`app.paths.data_dir`)."""
+    from app import paths
 
-    return Path(platformdirs.user_data_dir("bidseal")) / "demo-pki"
+    return paths.data_dir() / "demo-pki"
 
 
-def plug(store: str | os.PathLike[str] | None = None, label: str = DEFAULT_LABEL) -> Path:
-    """Insert the virtual key: create ``<store>/<label>/present``."""
+def plug(store: str | os.PathLike[str] | None = None, label: str = DEFAULT_LABEL, *, enable: bool = True) -> Path:
+    """Insert the virtual key: create ``<store>/<label>/present``. ``enable`` (default)
+    also records that the user enabled the virtual key (:func:`app.token.registry.enable_softkey`),
+    so key discovery offers it from now on."""
     d = Path(store or default_store()) / label
     d.mkdir(parents=True, exist_ok=True)
     (d / "present").touch()
+    if enable:
+        enable_softkey("bidseal softkey plug", store)
     return d
 
 
@@ -141,18 +151,24 @@ def init_softkey(
     force: bool = False,
     auth_key: bytes = FACTORY_AUTH_KEY,
     timeout: float | None = None,
+    enable: bool = True,
 ) -> SoftkeyInfo:
-    """Provision a blank virtual key (see the module docstring for the flow)."""
+    """Provision a blank virtual key (see the module docstring for the flow).
+
+    ``enable`` (default) records that the user enabled the virtual key, so key discovery
+    offers it from now on (``bidseal softkey init``); ``bidseal demo`` enables it for its
+    own run only."""
     store_p = Path(store or default_store())
     lib = str(library or softskf_path())
     subject = subject or Subject(unit_name=DEFAULT_UNIT, unit_code=DEMO_UNIT_CODE, legal_name=DEFAULT_LEGAL,
                                  legal_id=DEMO_LEGAL_ID)
     subject.validate()
     ca = load_demo_ca(pki_dir)
-    plug(store_p, label)
+    plug(store_p, label, enable=False)
     user, admin = pin_bytes(user_pin), pin_bytes(admin_pin)
     host = TokenHost(lib, env={"SOFTSKF_STORE": str(store_p)}, timeout=timeout)
     hdev = happ = hcon = None
+    lease = acquire(label, "provisioning the virtual key")
     try:
         hdev = host.call("connect_dev", label)
         rnd = host.call("gen_random", hdev, 8)
@@ -204,6 +220,8 @@ def init_softkey(
                 host.call("write_file_all", happ, name, png)
                 written.append(name)
         host.call("clear_secure_state", happ)
+        if enable:
+            enable_softkey("bidseal softkey init", store_p)
         return SoftkeyInfo(str(store_p), label, lib, application, container, sign_cert, enc_cert,
                            ca.certificate, tuple(written))
     finally:
@@ -212,3 +230,4 @@ def init_softkey(
         for hid in (hcon, happ, hdev):
             close_quietly(host, hid)
         host.close()
+        lease.release()

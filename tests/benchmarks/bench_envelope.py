@@ -33,18 +33,10 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from tests.support.bench import openssl_command, run_json_child  # noqa: E402
+from tests.support.bench import openssl_command, parse_size, run_json_child  # noqa: E402
 
 TARGET_RATIO = 0.8
 TARGET_RSS_MB = 100.0
-
-
-def parse_size(text: str) -> int:
-    text = text.strip().upper().removesuffix("B").removesuffix("I")
-    mult = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
-    if text and text[-1] in mult:
-        return int(float(text[:-1]) * mult[text[-1]])
-    return int(text)
 
 
 def _child(op: str, src: str, dst: str, workdir: str, chunk: int, fsync: bool) -> None:

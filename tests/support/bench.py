@@ -25,3 +25,12 @@ def run_json_child(cmd: list[str], cwd: Path) -> dict[str, Any]:
         raise RuntimeError(f"benchmark child failed:\n{proc.stdout}\n{proc.stderr}")
     report: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
     return report
+
+
+def parse_size(text: str) -> int:
+    """``"64K"``, ``"10M"``, ``"1GiB"``, ``"4096"`` -> bytes (the scripts' size options)."""
+    text = text.strip().upper().removesuffix("B").removesuffix("I")
+    mult = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
+    if text and text[-1] in mult:
+        return int(float(text[:-1]) * mult[text[-1]])
+    return int(text)

@@ -124,8 +124,9 @@ def test_candidates_config_vendor_and_embedded(monkeypatch: pytest.MonkeyPatch, 
     got = candidates(config=cfg, vendor_dirs=[vendor_dir])
     assert [c.source for c in got] == ["config", "vendor", "embedded"]
     assert "Longmai" in got[1].reason
-    assert got[2].path == str(softskf_path())
-    # nothing configured and no vendor library: the embedded key is the default
+    assert got[2].path == str(softskf_path()) and got[2].is_demo and "DEMO" in got[2].reason
+    # nothing configured and no vendor library: still no virtual key unless it was enabled
+    monkeypatch.setenv("BIDSEAL_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("BIDSEAL_SOFTKEY", raising=False)
     cfg.write_text("{}")
-    only = candidates(config=cfg, vendor_dirs=[tmp_path / "empty"])
-    assert [c.source for c in only] == ["embedded"]
+    assert candidates(config=cfg, vendor_dirs=[tmp_path / "empty"]) == []

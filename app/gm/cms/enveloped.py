@@ -21,7 +21,7 @@ from app.gm.cms.common import (
     _unsupported,
 )
 from app.gm.errors import GMError
-from app.gm.keyops import SessionKeyUnwrapper
+from app.gm.keyops import CbcSessionKeyUnwrapper, SessionKeyUnwrapper
 from app.gm.names import Name
 from app.gm.x509 import Certificate
 
@@ -122,10 +122,14 @@ def recipient_ids(der: bytes) -> list[RecipientId]:
 
 def _cbc_decrypt_with_unwrapper(unwrapper: SessionKeyUnwrapper, wrapped: sm2.SM2Ciphertext,
                                 iv: bytes, data: bytes) -> bytes:
-    """SM4-CBC decryption through a device that only offers SM4-ECB under an imported
-    session key (64 bytes per call, so a hardware key never releases the SM4 key)."""
+    """SM4-CBC decryption under a key that stays inside a device: streamed through the
+    device's own CBC when it offers one (:class:`CbcSessionKeyUnwrapper`: one key import),
+    else SM4-ECB under an imported session key, 64 bytes per call."""
     if not data or len(data) % sm4.BLOCK_SIZE:
         raise GMError("加密内容长度不正确。", "The encrypted content has the wrong length.")
+    if isinstance(unwrapper, CbcSessionKeyUnwrapper):
+        with unwrapper.cbc_decryptor(wrapped, iv) as stream:
+            return sm4.pkcs7_unpad(stream.update(data) + stream.finalize())
     out = bytearray()
     prev = iv
     for off in range(0, len(data), 64):

@@ -1,16 +1,26 @@
 """SM2 (GM/T 0003, GM/T 0009): keys, Z and e, signatures, encryption.
 
 The functions here validate input, compute Z/e and handle encodings; the curve
-maths runs on a backend (:mod:`.backend`). ``openssl`` is the default when
-libcrypto 3 loads, ``gmssl`` otherwise; ``BIDSEAL_SM2_BACKEND`` forces one. Both
-give identical results for everything deterministic (Z, e, verify, decrypt), and
-signatures/ciphertexts of either verify/decrypt with the other.
+maths runs on a backend (:mod:`.backend`). Both give identical results for everything
+deterministic (Z, e, verify, decrypt), and signatures/ciphertexts of either
+verify/decrypt with the other.
+
+``openssl`` (libcrypto 3, constant-time C) is the backend. The pure-Python ``gmssl``
+arithmetic branches on the bits of the scalar, so it is never chosen silently for
+anything that handles a secret (signing, decryption, encryption's ephemeral key, key
+generation): when libcrypto does not load, those operations raise
+:class:`OpenSSLUnavailable` unless the software fallback was chosen on purpose
+(``BIDSEAL_SM2_BACKEND=gmssl`` or ``backend="gmssl"``), and then every such operation
+issues a :class:`SoftwareSM2Warning` (Python shows it once per command). Verification
+(public data only) falls back quietly. :func:`diagnostics` tells a GUI what runs.
 """
 
 from __future__ import annotations
 
 import os
+import warnings
 from functools import cache
+from typing import Any
 
 from app.gm.errors import GMError
 from app.gm.sm2.backend import SM2Backend
@@ -30,10 +40,21 @@ DEFAULT_ID = b"1234567812345678"
 
 __all__ = [
     "DEFAULT_ID", "CipherFormat", "PrivateKey", "PublicKey", "SM2Backend", "SM2Ciphertext",
-    "available_backends", "compute_e", "compute_z", "decrypt", "encrypt", "get_backend",
-    "sign", "sign_digest", "signature_from_der", "signature_from_skf_blob", "signature_to_der",
+    "SoftwareSM2Warning", "available_backends", "compute_e", "compute_z", "decrypt", "diagnostics", "encrypt",
+    "get_backend", "sign", "sign_digest", "signature_from_der", "signature_from_skf_blob", "signature_to_der",
     "signature_to_skf_blob", "verify", "verify_digest",
 ]
+
+SOFTWARE_WARNING_ZH = ("正在用纯 Python 的 SM2 实现处理私钥（未找到 OpenSSL 3 加密库）：速度慢，且运算时间随密钥变化，"
+                       "可能被同一台电脑上的程序测出密钥。请安装/修复 OpenSSL 3（libcrypto）。")
+SOFTWARE_WARNING_EN = ("A private SM2 key is being used with the pure-Python fallback (OpenSSL 3 libcrypto was not "
+                       "found): it is slow and its timing depends on the key, which other programs on this computer "
+                       "may measure. Install or repair OpenSSL 3 (libcrypto).")
+
+
+class SoftwareSM2Warning(UserWarning):
+    """A secret (private key, ephemeral scalar) went through the pure-Python backend."""
+
 
 
 @cache
@@ -56,11 +77,62 @@ def available_backends() -> list[str]:
     return (["openssl"] if available() else []) + ["gmssl"]
 
 
-def get_backend(name: str | None = None) -> SM2Backend:
-    """The named backend, or the default (env ``BIDSEAL_SM2_BACKEND``, else the fastest available)."""
+def _chosen() -> str | None:
+    """The backend asked for on purpose (``BIDSEAL_SM2_BACKEND``), if any."""
+    return os.environ.get("BIDSEAL_SM2_BACKEND") or None
+
+
+def get_backend(name: str | None = None, *, secret: bool = False) -> SM2Backend:
+    """The named backend, or the default: ``BIDSEAL_SM2_BACKEND``, else ``openssl``.
+
+    Without libcrypto the default is ``gmssl`` only for public operations; for one that
+    handles a secret (``secret=True``) the caller gets :class:`OpenSSLUnavailable`
+    unless the software fallback was chosen. A secret on ``gmssl`` warns
+    (:class:`SoftwareSM2Warning`)."""
     if name is None:
-        name = os.environ.get("BIDSEAL_SM2_BACKEND") or available_backends()[0]
-    return _make_backend(name)
+        name = _chosen()
+    if name is None:
+        from app.gm.sm2.openssl_backend import OpenSSLUnavailable, available, load_error
+
+        if available():
+            name = "openssl"
+        elif secret:
+            raise OpenSSLUnavailable(
+                "找不到 OpenSSL 3 加密库（libcrypto），不能使用私钥。请重新安装 BidSeal 或安装 OpenSSL 3；"
+                "如确需使用缓慢且非恒定时间的纯 Python 实现，请设置 BIDSEAL_SM2_BACKEND=gmssl。",
+                "OpenSSL 3 libcrypto was not found, so private keys cannot be used. Reinstall BidSeal or install "
+                "OpenSSL 3; to accept the slow, non-constant-time pure-Python fallback, set "
+                "BIDSEAL_SM2_BACKEND=gmssl.",
+                reason=load_error(),
+            )
+        else:
+            name = "gmssl"
+    backend = _make_backend(name)
+    if secret and backend.name == "gmssl":
+        warnings.warn(f"{SOFTWARE_WARNING_ZH} / {SOFTWARE_WARNING_EN}", SoftwareSM2Warning, stacklevel=3)
+    return backend
+
+
+def diagnostics() -> dict[str, Any]:
+    """What SM2 runs on here, for a GUI's diagnostics page or ``--version``-style output:
+    the backend used for private keys (None when none may be), the libcrypto found (path,
+    version) or why not, whether that is constant-time, and the warning to show."""
+    from app.gm.sm2.openssl_backend import available, load_error, loaded_library
+
+    have_openssl = available()
+    chosen = _chosen()
+    private = chosen or ("openssl" if have_openssl else None)
+    software = private == "gmssl"
+    return {
+        "backend": private,
+        "verify_backend": chosen or ("openssl" if have_openssl else "gmssl"),
+        "libcrypto": loaded_library() if have_openssl else None,
+        "libcrypto_error": None if have_openssl else load_error(),
+        "constant_time": private == "openssl",
+        "software_fallback": software,
+        "warning_zh": SOFTWARE_WARNING_ZH if software or private is None else None,
+        "warning_en": SOFTWARE_WARNING_EN if software or private is None else None,
+    }
 
 
 def _check_id(uid: bytes) -> None:
@@ -96,7 +168,7 @@ def _check_e(e: bytes) -> None:
 def sign_digest(key: PrivateKey, e: bytes, *, backend: str | None = None, k: int | None = None) -> bytes:
     """Sign a precomputed e; returns DER (r, s). ``k`` is for standard test vectors only."""
     _check_e(e)
-    r, s = get_backend(backend).sign_digest(key.d, key.public_key.point, e, k)
+    r, s = get_backend(backend, secret=True).sign_digest(key.d, key.public_key.point, e, k)
     return signature_to_der(r, s)
 
 
@@ -123,7 +195,7 @@ def encrypt(public: PublicKey, plaintext: bytes, fmt: CipherFormat = CipherForma
     """SM2 public-key encryption in the chosen layout (default C1C3C2)."""
     if not plaintext:
         raise GMError("SM2 不能加密空数据。", "SM2 cannot encrypt empty data.")
-    ct = get_backend(backend).encrypt(public.point, plaintext, k)
+    ct = get_backend(backend, secret=True).encrypt(public.point, plaintext, k)
     return ct.encode(fmt)
 
 
@@ -131,13 +203,13 @@ def decrypt(key: PrivateKey, ciphertext: bytes, fmt: CipherFormat = CipherFormat
             backend: str | None = None) -> bytes:
     """Inverse of :func:`encrypt`; wrong key or altered data raises :class:`GMError` (ERR_DECRYPT)."""
     ct = SM2Ciphertext.decode(ciphertext, fmt)
-    return get_backend(backend).decrypt(key.d, key.public_key.point, ct)
+    return get_backend(backend, secret=True).decrypt(key.d, key.public_key.point, ct)
 
 
 def decrypt_parts(key: PrivateKey, ciphertext: SM2Ciphertext, *, backend: str | None = None) -> bytes:
     """Decrypt an already parsed ciphertext (e.g. from an SKF ECCCIPHERBLOB)."""
     ciphertext.validate()
-    return get_backend(backend).decrypt(key.d, key.public_key.point, ciphertext)
+    return get_backend(backend, secret=True).decrypt(key.d, key.public_key.point, ciphertext)
 
 
 _ = N  # re-exported curve order for callers that validate scalars

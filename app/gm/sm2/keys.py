@@ -136,7 +136,7 @@ class PrivateKey:
         from app.gm.sm2 import get_backend
 
         check_scalar(d)
-        return cls(d, PublicKey(*get_backend().public_point(d)))
+        return cls(d, PublicKey(*get_backend(secret=True).public_point(d)))
 
     @classmethod
     def generate(cls) -> PrivateKey:

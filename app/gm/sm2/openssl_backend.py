@@ -8,7 +8,10 @@ does, and ``EVP_PKEY_encrypt``/``decrypt`` use the GM/T 0009 SM2Cipher DER.
 
 Keys are handed to OpenSSL as DER (PKCS#8 / SubjectPublicKeyInfo) built by
 asn1crypto and cached per key, so the per-operation cost is the curve maths.
-The library is found via ``BIDSEAL_LIBCRYPTO``, then the platform's usual names.
+The library is found via ``BIDSEAL_LIBCRYPTO`` (only that file, when set), else next
+to the running executable first (a Windows install or a frozen app ships
+``libcrypto-3-x64.dll`` beside ``bidseal.exe``; PyInstaller's ``sys._MEIPASS``), then
+the platform's usual names.
 """
 
 from __future__ import annotations
@@ -73,19 +76,32 @@ def _unavailable(detail: str) -> OpenSSLUnavailable:
     )
 
 
-@lru_cache(maxsize=1)
-def _load() -> tuple[cffi.FFI, Any]:
-    ffi = cffi.FFI()
-    ffi.cdef(_CDEF)
-    names: list[str] = []
-    if os.environ.get("BIDSEAL_LIBCRYPTO"):
-        names.append(os.environ["BIDSEAL_LIBCRYPTO"])
-    names += _CANDIDATES.get(sys.platform, _CANDIDATES["linux"])
+def candidate_paths() -> list[str]:
+    """Where libcrypto is looked for, in order (see the module docstring)."""
+    explicit = os.environ.get("BIDSEAL_LIBCRYPTO")
+    if explicit:
+        return [explicit]
+    names = _CANDIDATES.get(sys.platform, _CANDIDATES["linux"])
+    dirs = [os.path.dirname(os.path.abspath(sys.executable))]
+    bundle = getattr(sys, "_MEIPASS", None)
+    if bundle:
+        dirs.insert(0, str(bundle))
+    out = [os.path.join(d, n) for d in dict.fromkeys(dirs) for n in names]
+    out = [p for p in out if os.path.isfile(p)]
+    out += names
     found = ctypes.util.find_library("crypto")
     if found:
-        names.append(found)
+        out.append(found)
+    return out
+
+
+@lru_cache(maxsize=1)
+def _try_load() -> tuple[cffi.FFI, Any, str] | str:
+    """(ffi, lib, the name that loaded), or why nothing did (cached either way)."""
+    ffi = cffi.FFI()
+    ffi.cdef(_CDEF)
     errors = []
-    for name in names:
+    for name in candidate_paths():
         try:
             lib = ffi.dlopen(name)
         except OSError as exc:
@@ -94,8 +110,31 @@ def _load() -> tuple[cffi.FFI, Any]:
         if lib.OpenSSL_version_num() < 0x30000000:
             errors.append(f"{name}: OpenSSL older than 3.0")
             continue
-        return ffi, lib
-    raise _unavailable("; ".join(errors))
+        return ffi, lib, name
+    return "; ".join(errors) or "no candidate"
+
+
+def _load() -> tuple[cffi.FFI, Any]:
+    result = _try_load()
+    if isinstance(result, str):
+        raise _unavailable(result)
+    return result[0], result[1]
+
+
+def load_error() -> str | None:
+    """Why libcrypto did not load, or None when it did."""
+    result = _try_load()
+    return result if isinstance(result, str) else None
+
+
+def loaded_library() -> dict[str, Any] | None:
+    """The libcrypto in use: ``{"path", "version"}`` (None when none loaded)."""
+    result = _try_load()
+    if isinstance(result, str):
+        return None
+    _ffi, lib, name = result
+    v = int(lib.OpenSSL_version_num())
+    return {"path": name, "version": f"{v >> 28}.{(v >> 20) & 0xFF}.{(v >> 4) & 0xFF}"}
 
 
 def available() -> bool:

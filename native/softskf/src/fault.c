@@ -8,6 +8,8 @@
  *   remove    delete the device's `present` file, return SAR_DEVICE_REMOVED
  *   crash     abort() the process
  *   hang      block forever (holding the library lock)
+ *   chatter   print "softskf-debug: $SOFTSKF_CHATTER" to stdout and stderr, as a
+ *             vendor's debug log would, then run the call normally
  * The variable is read at load time and re-read whenever its value changes.
  * Called with the global lock held. */
 #include "internal.h"
@@ -59,6 +61,7 @@ static void parse(const char *spec)
         if (!strcmp(c2 + 1, "remove")) f.action = FAULT_REMOVE;
         else if (!strcmp(c2 + 1, "crash")) f.action = FAULT_CRASH;
         else if (!strcmp(c2 + 1, "hang")) f.action = FAULT_HANG;
+        else if (!strcmp(c2 + 1, "chatter")) f.action = FAULT_CHATTER;
         else {
             f.code = (ULONG)strtoul(c2 + 1, &end, 0);
             if (*end || c2[1] == 0) continue;

@@ -154,6 +154,14 @@ ULONG fault_apply(int action, ULONG code, sdev_t *dev, const char *devdir)
     case FAULT_HANG:
         fprintf(stderr, "softskf: injected hang\n");
         for (;;) sskf_sleep_ms(1000);
+    case FAULT_CHATTER: {
+        const char *text = getenv("SOFTSKF_CHATTER");
+        fprintf(stdout, "softskf-debug: %s\n", text ? text : "");
+        fflush(stdout);
+        fprintf(stderr, "softskf-debug: %s\n", text ? text : "");
+        fflush(stderr);
+        return SAR_OK;
+    }
     default: return SAR_OK;
     }
 }
@@ -167,7 +175,7 @@ static ULONG enter_obj(const char *fn, HANDLE h, int kind, void **out)
     ULONG rv;
     if (!o) {
         /* a fault still fires, even with a bad handle */
-        if (action != FAULT_NONE) return fault_apply(action, code, NULL, NULL);
+        if (action != FAULT_NONE && (rv = fault_apply(action, code, NULL, NULL)) != SAR_OK) return rv;
         return SAR_INVALIDHANDLEERR;
     }
     d = h_dev_of(o);

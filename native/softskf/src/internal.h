@@ -147,6 +147,7 @@ ULONG need_login(int logged_in); /* SAR_OK or SAR_USER_NOT_LOGGED_IN */
 #define FAULT_REMOVE 2
 #define FAULT_CRASH 3
 #define FAULT_HANG 4
+#define FAULT_CHATTER 5 /* print a vendor-style debug line (SOFTSKF_CHATTER) to stdout and stderr, then run normally */
 int fault_tick(const char *fn, ULONG *code);
 void fault_reload_if_changed(void);
 void fault_cleanup(void);
