@@ -171,10 +171,11 @@ def _pid_alive(pid: int) -> bool:
     if os.name == "nt":  # pragma: no cover - Windows
         import ctypes
 
-        handle = ctypes.windll.kernel32.OpenProcess(0x1000, False, pid)  # QUERY_LIMITED_INFORMATION
+        kernel32 = ctypes.windll.kernel32  # type: ignore[attr-defined]
+        handle = kernel32.OpenProcess(0x1000, False, pid)  # PROCESS_QUERY_LIMITED_INFORMATION
         if not handle:
             return False
-        ctypes.windll.kernel32.CloseHandle(handle)
+        kernel32.CloseHandle(handle)
         return True
     try:
         os.kill(pid, 0)
@@ -344,14 +345,25 @@ class AtomicFile:
         check_output(self.dst, replace=replace)
         folder = self.dst.parent if str(self.dst.parent) else Path(".")
         sweep_folder(folder)
-        fd, self.path = _new_temp(folder)
-        _OPEN.add(str(self.path))
-        if fcntl is not None:
-            with contextlib.suppress(OSError):
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        self.file: IO[bytes] = os.fdopen(fd, "wb", buffering=0)
         self.committed = False
-        self._journal = self._journal_add()
+        self._journal: Path | None = None
+        fd, self.path = _new_temp(folder)
+        try:  # a Ctrl-C/SIGTERM arriving here must not leak the new file
+            _OPEN.add(str(self.path))
+            if fcntl is not None:
+                with contextlib.suppress(OSError):
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            self.file: IO[bytes] = os.fdopen(fd, "wb", buffering=0)
+        except BaseException:
+            os.close(fd)
+            self.path.unlink(missing_ok=True)
+            _OPEN.discard(str(self.path))
+            raise
+        try:
+            self._journal = self._journal_add()
+        except BaseException:
+            self.discard()
+            raise
 
     def _journal_add(self) -> Path | None:
         jdir = _journal_dir()

@@ -12,25 +12,26 @@ from pathlib import Path
 
 APP = Path(__file__).resolve().parents[1] / "app"
 
-LAYER_ORDER = ["gm", "demo", "authtoken", "token", "pdfsign", "envelope", "helper", "hub", "cli", "ui"]
+LAYER_ORDER = ["gm", "trust", "demo", "authtoken", "token", "pdfsign", "envelope", "helper", "hub", "cli", "ui"]
 # What each package may import from app.* (besides itself and the shared base modules
 # app.errors, app.cancel, app.atomic, app.progress, app.paths, app.sensitive, app.spool, app.settings
 # and app.__init__).
 SHARED_BASE = {"errors", "cancel", "atomic", "progress", "paths", "sensitive", "spool", "settings", "__init__"}
 ALLOWED = {
     "gm": set(),
-    "demo": {"gm"},  # the demo CA (app/demo/pki.py): above the pure algorithms, below everything else
-    "authtoken": {"gm"},  # login tokens: the helper makes them, any hub verifies them
-    "recovery": {"gm"},  # the offline recovery key: SM2 + scrypt, no device
-    "token": {"gm", "demo"},  # softkey provisioning issues the virtual key's certificates from the demo CA
-    "pdfsign": {"gm", "token"},
-    "envelope": {"gm", "token"},
-    "helper": {"gm", "authtoken", "token", "pdfsign", "envelope"},
-    "hub": {"gm", "demo", "authtoken", "token", "pdfsign", "envelope"},
+    "trust": {"gm"},  # trusted roots (app/trust): Qt-free, any layer above gm may read them
+    "demo": {"gm", "trust"},  # the demo CA (app/demo/pki.py): above the pure algorithms, below everything else
+    "authtoken": {"gm", "trust"},  # login tokens: the helper makes them, any hub verifies them
+    "recovery": {"gm", "trust"},  # the offline recovery key: SM2 + scrypt, no device
+    "token": {"gm", "trust", "demo"},  # softkey provisioning issues the virtual key's certificates from the demo CA
+    "pdfsign": {"gm", "trust", "token"},
+    "envelope": {"gm", "trust", "token"},
+    "helper": {"gm", "trust", "authtoken", "token", "pdfsign", "envelope"},
+    "hub": {"gm", "trust", "demo", "authtoken", "token", "pdfsign", "envelope"},
     "diagnostics": {"gm", "token", "pdfsign", "envelope", "helper", "trust"},  # checks every layer below
-    "cli": {"gm", "demo", "authtoken", "token", "pdfsign", "envelope", "helper", "hub", "ui", "recovery",
+    "cli": {"gm", "trust", "demo", "authtoken", "token", "pdfsign", "envelope", "helper", "hub", "ui", "recovery",
             "diagnostics"},  # bare `bidseal` opens the GUI
-    "ui": {"gm", "demo", "authtoken", "token", "pdfsign", "envelope", "helper", "hub", "cli", "recovery",
+    "ui": {"gm", "trust", "demo", "authtoken", "token", "pdfsign", "envelope", "helper", "hub", "cli", "recovery",
            "diagnostics"},
 }
 

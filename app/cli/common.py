@@ -184,7 +184,7 @@ def _stdin_line() -> str:
     if not raw:
         raise _pin_eof()
     try:
-        return raw.rstrip(b"\r\n").decode("utf-8")
+        return bytes(raw).rstrip(b"\r\n").decode("utf-8")
     except UnicodeDecodeError:
         raise PinInputError("标准输入中的口令不是有效的 UTF-8 文本，未使用。",
                             "The PIN on standard input is not valid UTF-8 text; it was not used.") from None

@@ -113,10 +113,10 @@ def probe_folder(folder: Path) -> None:
         raise CliIOError(f"输出文件夹 {shown(folder)} 不存在。", f"The output folder {shown(folder)} does not exist.",
                          details={"folder": shown(folder)})
     try:
-        probe = AtomicFile(folder / ".bidseal-probe")
+        with AtomicFile(folder / ".bidseal-probe"):
+            pass  # created and removed: the folder accepts new files
     except OSError as exc:
         raise _io_error(folder, exc, "在此文件夹中写入", "write into the folder") from None
-    probe.discard()
 
 
 def check_output(path: Path | str, *, force: bool = False, interactive: bool = True,

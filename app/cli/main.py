@@ -9,9 +9,12 @@ are removed (:func:`app.atomic.sweep_journal`).
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+import os
 import pkgutil
 import sys
+import time
 from collections.abc import Sequence
 
 from app import __version__
@@ -83,6 +86,31 @@ def main(argv: Sequence[str] | None = None) -> int:
         except BrokenPipeError:
             quiet_stdout_after_broken_pipe()
             return EXIT_BROKEN_PIPE
+        except Exception as exc:  # a bug: a sentence and a crash log, not a traceback
+            if os.environ.get("BIDSEAL_DEBUG"):
+                raise
+            return report_error(_internal_error(exc), as_json)
+
+
+def _internal_error(exc: Exception) -> BidSealError:
+    """Write the traceback to a crash log and say where it is."""
+    import traceback
+
+    from app import paths
+
+    log = None
+    with contextlib.suppress(OSError):
+        folder = paths.ensure(paths.log_dir())
+        log = folder / f"crash-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.log"
+        log.write_text("".join(traceback.format_exception(exc)), encoding="utf-8")
+    where_zh = f"详细信息已写入 {log}。" if log else ""
+    where_en = f" Details were written to {log}." if log else ""
+    return BidSealError(
+        f"BidSeal 内部错误（{type(exc).__name__}），操作未完成，未留下输出文件。请把此信息反馈给技术支持。{where_zh}",
+        f"BidSeal internal error ({type(exc).__name__}); the operation did not complete and no output file was "
+        f"left. Please report this to support.{where_en}",
+        code="ERR_INTERNAL", details={"log": str(log) if log else None},
+    )
 
 
 if __name__ == "__main__":

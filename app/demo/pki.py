@@ -61,7 +61,7 @@ from app.gm.names import resident_id_check_digit as resident_id_check_digit  # r
 from app.gm.names import uscc_check_digit as uscc_check_digit  # re-exported
 from app.gm.sm2.encoding import SKF_FIELD, SKF_PUBLIC_KEY_BLOB_SIZE
 from app.gm.sm3 import sm3
-from app.gm.x509 import Certificate, Crl
+from app.gm.x509 import Certificate, Crl, sm2_id_that_verifies
 
 oids.register()
 
@@ -411,9 +411,8 @@ def verify_csr(der: bytes) -> tuple[sm2.PublicKey, Name]:
     if algo not in oids.SM2_SIGNATURE_OIDS:
         raise GMError("证书请求不是 SM2 签名。", "The certificate request is not SM2-signed.", algorithm=algo)
     tbs = bytes(info.dump())
-    for uid in (sm2.DEFAULT_ID, b""):
-        if sm2.verify(public_key, tbs, sig, uid):
-            return public_key, name
+    if sm2_id_that_verifies(public_key, sig, tbs) is not None:
+        return public_key, name
     raise GMError("证书请求的签名无效。", "The certificate request signature is invalid.", code="ERR_CSR_SIGNATURE")
 
 

@@ -21,6 +21,11 @@ Two encodings of the recipients (``profile``), both read back by :func:`import_c
   RecipientInfo version 1, key encryption 1.2.156.10197.1.301.2 (GmSSL's OID table
   names 301.2 ``sm2encrypt``; the standard assigns it to SM2 key exchange), with the GM
   content-type OIDs. GmSSL rejects anything else, so it cannot open the standard form.
+
+GmSSL's command line reads and writes CMS as PEM (``-----BEGIN CMS-----``):
+``export_cms(..., pem=True)`` writes that armour, and every reader here accepts DER or
+PEM. Checked against GmSSL 3.3.0-dev (``gmssl cmsdecrypt`` / ``cmsencrypt``), see
+``tests/envelope/test_gmssl_interop.py``.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from asn1crypto import cms as asn1_cms
+from asn1crypto import pem as asn1_pem
 
 from app.envelope.engine import StrPath, _check_distinct, _io_error, _Output
 from app.envelope.errors import (
@@ -49,6 +55,27 @@ from app.gm.x509 import Certificate
 MAX_CMS_SIZE = 256 << 20
 Profile = Literal["standard", "gmssl"]
 PROFILES: tuple[str, ...] = ("standard", "gmssl")
+#: PEM labels read as CMS (GmSSL's command line writes and reads "CMS")
+PEM_LABELS = ("CMS", "PKCS7")
+_PEM_HEAD = b"-----BEGIN "
+
+
+def to_pem(der: bytes) -> bytes:
+    """``-----BEGIN CMS-----`` armour, as ``gmssl cmsdecrypt`` reads it."""
+    return bytes(asn1_pem.armor("CMS", der))
+
+
+def _der(data: bytes) -> bytes:
+    """DER from DER or from PEM-armoured CMS (labels :data:`PEM_LABELS`); other text is
+    returned unchanged and fails as malformed CMS."""
+    if data.lstrip().startswith(_PEM_HEAD):
+        try:
+            label, _headers, der = asn1_pem.unarmor(data.strip())
+        except ValueError:
+            return data
+        if label in PEM_LABELS:
+            return bytes(der)
+    return data
 
 
 def _read_limited(src: Path) -> bytes:
@@ -103,8 +130,9 @@ def _gmssl_recipients(der: bytes) -> bytes:
 
 def export_cms(src: StrPath, dst: StrPath, recipients: Sequence[Certificate], *,
                content_type_oids: cms.ContentTypeFamily = "gm", profile: Profile = "standard",
-               fsync: bool = True, replace: bool = True) -> int:
-    """Encrypt the plaintext file ``src`` to ``recipients`` as a DER EnvelopedData in ``dst``.
+               pem: bool = False, fsync: bool = True, replace: bool = True) -> int:
+    """Encrypt the plaintext file ``src`` to ``recipients`` as an EnvelopedData in ``dst``
+    (DER, or PEM ``CMS`` armour with ``pem``).
 
     Returns the number of bytes written. Recipients are checked as for
     :func:`app.envelope.encrypt_file`. ``profile="gmssl"`` writes what GmSSL 3 opens
@@ -128,18 +156,23 @@ def export_cms(src: StrPath, dst: StrPath, recipients: Sequence[Certificate], *,
                        content_type_oids=content_type_oids)
     if profile == "gmssl":
         der = _gmssl_recipients(der)
-    _write_atomic(dst_p, der, fsync, private=False, replace=replace)
-    return len(der)
+    data = to_pem(der) if pem else der
+    _write_atomic(dst_p, data, fsync, private=False, replace=replace)
+    return len(data)
 
 
 def is_cms(src: StrPath) -> bool:
-    """True when ``src`` looks like a DER EnvelopedData (starts with a SEQUENCE)."""
+    """True when ``src`` looks like an EnvelopedData: DER (starts with a SEQUENCE) or PEM
+    ``CMS``/``PKCS7`` armour."""
     try:
         with open(src, "rb") as f:
-            head = f.read(1)
+            head = f.read(64)
     except OSError:
         return False
-    return head == b"\x30"
+    if head.startswith(b"\x30"):
+        return True
+    text = head.lstrip()
+    return any(text.startswith(_PEM_HEAD + label.encode() + b"-----") for label in PEM_LABELS)
 
 
 def _format_error(exc: GMError) -> EnvelopeFormatError:
@@ -153,6 +186,7 @@ def _format_error(exc: GMError) -> EnvelopeFormatError:
 def cms_recipients(der: bytes) -> list[cms.RecipientId]:
     """The key-transport recipients of an EnvelopedData; any damage is an
     :class:`EnvelopeFormatError` (the CMS format error), never a crash."""
+    der = _der(der)
     if not der:
         raise _format_error(GMError("", "", code="ERR_CMS_FORMAT", detail="empty input"))
     try:
@@ -204,7 +238,7 @@ def _recipient(r: cms.RecipientId) -> CmsRecipient:
 
 def read_cms_info(src: StrPath) -> CmsInfo:
     """Recipients and encoding of the EnvelopedData ``src`` (no key needed)."""
-    der = _read_limited(Path(src))
+    der = _der(_read_limited(Path(src)))
     ids = cms_recipients(der)
     family = "gm"
     try:
@@ -227,7 +261,7 @@ def import_cms(src: StrPath, dst: StrPath,
     """
     src_p, dst_p = Path(src), Path(dst)
     _check_distinct(src_p, dst_p)
-    der = _read_limited(src_p)
+    der = _der(_read_limited(src_p))
     cms_recipients(der)  # format errors first, as the CMS format error
     keys: list[sm2.PrivateKey | SessionKeyUnwrapper] = []
     if isinstance(key, Sequence):

@@ -126,15 +126,31 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _verify_sm2(public: sm2.PublicKey, message: bytes, signature: bytes) -> bytes | None:
-    """The SM2 ID (default, then empty) under which ``signature`` verifies, or None."""
+def sm2_id_that_verifies(public: sm2.PublicKey, signature: bytes, message: bytes | None = None, *,
+                         e_of: Callable[[bytes], bytes] | None = None) -> bytes | None:
+    """The SM2 ID under which ``signature`` (DER) verifies: GM/T 0009's default ID
+    first, then the empty ID OpenSSL uses without ``distid`` (:data:`VERIFY_IDS`);
+    None when neither does. The one place for that order (certificate links, CRLs,
+    CMS, CSRs). ``e_of(uid)`` supplies e = SM3(Z || message) when the message is not
+    at hand (a PDF hashed from disk); otherwise e is computed over ``message``.
+    A malformed signature raises :class:`GMError`."""
     for uid in VERIFY_IDS:
-        try:
-            if sm2.verify(public, message, signature, uid):
-                return uid
-        except GMError:
-            return None
+        if e_of is not None:
+            e = e_of(uid)
+        else:
+            assert message is not None, "message or e_of is required"
+            e = sm2.compute_e(public, message, uid)
+        if sm2.verify_digest(public, e, signature):
+            return uid
     return None
+
+
+def _verify_sm2(public: sm2.PublicKey, message: bytes, signature: bytes) -> bytes | None:
+    """:func:`sm2_id_that_verifies`, with a malformed signature counting as not verifying."""
+    try:
+        return sm2_id_that_verifies(public, signature, message)
+    except GMError:
+        return None
 
 
 def _sig_alg_ok(algo: Any) -> bool:
@@ -397,6 +413,19 @@ class Certificate:
     def extended_key_usage(self) -> frozenset[str]:
         eku = self._ext("extended_key_usage")
         return frozenset(str(x) for x in eku.native) if eku is not None else frozenset()
+
+    @property
+    def is_timestamping_cert(self) -> bool:
+        """RFC 3161 section 2.3: an extendedKeyUsage extension that is critical and
+        names id-kp-timeStamping. Only such a certificate may sign time-stamp tokens."""
+        try:
+            for ext in self._tbs["extensions"]:
+                if ext["extn_id"].native == "extended_key_usage":
+                    purposes = {str(x) for x in ext["extn_value"].parsed.native}
+                    return bool(ext["critical"].native) and "time_stamping" in purposes
+        except (ValueError, TypeError, KeyError) as exc:
+            raise _bad_cert("bad extendedKeyUsage") from exc
+        return False
 
     @property
     def is_signing_cert(self) -> bool:

@@ -127,9 +127,10 @@ def cors_headers(origin: str) -> list[tuple[bytes, bytes]]:
 
 async def send_error(send: Send, origin: str, err: HelperError) -> None:
     body = json.dumps({"error": err.to_dict()}, ensure_ascii=False).encode("utf-8")
+    extra = [(b"allow", b"POST, OPTIONS")] if err.status == 405 else []
     await send({"type": "http.response.start", "status": err.status,
-                "headers": cors_headers(origin) + [(b"content-type", b"application/json; charset=utf-8"),
-                                                   (b"content-length", str(len(body)).encode())]})
+                "headers": cors_headers(origin) + extra + [(b"content-type", b"application/json; charset=utf-8"),
+                                                           (b"content-length", str(len(body)).encode())]})
     await send({"type": "http.response.body", "body": body})
 
 

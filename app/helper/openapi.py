@@ -38,9 +38,7 @@ def _error_responses() -> dict[str, Any]:
 def document() -> dict[str, Any]:
     paths: dict[str, Any] = {}
     headers = [{"name": "BidSeal-Protocol", "in": "header", "required": True,
-                "schema": {"const": schemas.PROTOCOL_VERSION}},
-               {"name": "Origin", "in": "header", "required": True, "schema": {"type": "string"},
-                "description": "Set by the browser; must be an allowlisted https hub origin, else a bare 403."}]
+                "schema": {"const": schemas.PROTOCOL_VERSION}}]
     for op, desc in _DESCRIPTIONS.items():
         post: dict[str, Any] = {"operationId": op.replace("-", "_"), "summary": desc, "parameters": list(headers),
                                 "responses": _error_responses()}
@@ -62,7 +60,10 @@ def document() -> dict[str, Any]:
     return {
         "openapi": "3.1.0",
         "info": {"title": "BidSeal localhost helper", "version": __version__,
-                 "description": "Called by hub web pages through resources/web/bidseal.js. Listens on "
+                 "description": "Called by hub web pages through resources/web/bidseal.js. Every request "
+                                "must carry the Origin header the browser sets, naming an allowlisted https hub "
+                                "origin, and Host 127.0.0.1:<port>; anything else gets a bare 403 (no body, no "
+                                "CORS headers) before any work. Listens on "
                                 f"http://127.0.0.1:{DEFAULT_PORTS[0]} (fallbacks {DEFAULT_PORTS[1]}, "
                                 f"{DEFAULT_PORTS[2]}). Security: resources/docs/helper.md."},
         "servers": [{"url": f"http://127.0.0.1:{p}"} for p in DEFAULT_PORTS],

@@ -5,15 +5,17 @@ bidder saw it. The helper spools the upload into a private file, computes its SM
 awaits :meth:`SignReview.review`:
 
 * the desktop app opens the file in the GUI's sealing workspace
-  (``MainWindow.open_for_review(pdf_path, hints, on_done)``; the lead wires an adapter),
-  where the bidder checks the pages and places the seals;
+  (``MainWindow.open_for_review(pdf_path, hints, on_done, origin=...)``; the lead wires an
+  adapter), where the bidder checks the pages, places the seals and signs with the
+  window's own PIN dialog: the result then carries ``signed_pdf`` and the helper does not
+  sign again - it only checks that the signed file begins with exactly the reviewed bytes;
 * ``bidseal helper serve`` uses :class:`~app.helper.terminal.TerminalSignReview`: the
   placement hints are printed and must be confirmed;
 * tests use :class:`ScriptedReview`.
 
-The result lists the placements; the helper re-checks the file's SM3 (what was shown
-is what is signed), then seals with :func:`app.pdfsign.seal_pdf`, which computes the
-ByteRange digest itself.
+Otherwise the result lists the placements; the helper re-checks the file's SM3 (what was
+shown is what is signed), asks the PIN, then seals with :func:`app.pdfsign.seal_pdf`,
+which computes the ByteRange digest itself.
 """
 
 from __future__ import annotations
@@ -71,9 +73,13 @@ class ReviewRequest:
 
 @dataclass(frozen=True)
 class ReviewResult:
+    """``approved`` with ``placements`` (the helper seals), or with ``signed_pdf`` (the front
+    end already sealed the reviewed file in its own logged-in session)."""
+
     approved: bool
     placements: tuple[Placement, ...] = field(default=())
     seal: str = "company"
+    signed_pdf: Path | None = None
 
 
 class SignReview(Protocol):

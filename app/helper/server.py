@@ -33,6 +33,7 @@ from app.errors import BidSealError
 from app.helper import limits
 from app.helper.dispatch import build_app
 from app.helper.guard import GuardPolicy
+from app.helper.origins import display
 from app.helper.protocol import GuardedH11Protocol
 from app.helper.service import HelperServices
 from app.spool import clean_stale
@@ -133,6 +134,7 @@ class HelperServer:
     def start(self, timeout: float = 10.0) -> int:
         """Bind, start serving, return the port (raises :class:`PortsInUse`)."""
         clean_stale()
+        display("https://example.cn")  # load the Public Suffix List now, not in the first dialog
         sock, self.skipped = bind_first_free(self.ports)
         self.port = sock.getsockname()[1]
         for owner in self.skipped:

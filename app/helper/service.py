@@ -62,12 +62,25 @@ class HelperServices:
     user_timeout: float = limits.USER_TIMEOUT
 
 
+_CHOICES: dict[tuple[str, str, str], CertificateChoice] = {}
+
+
 def choice(identity: KeyIdentity, cert_kind: str) -> CertificateChoice:
+    """What the consent dialog shows of one certificate (cached: reading subject fields
+    out of the DER costs more than the rest of a login)."""
+    key = (identity.id, cert_kind, identity.device)
+    cached = _CHOICES.get(key)
+    if cached is not None:
+        return cached
     cert = identity.sign_certificate if cert_kind == "sign" else identity.enc_certificate
     assert cert is not None
-    return CertificateChoice(id=identity.id, label=identity.label, unit_name=cert.unit_name,
+    made = CertificateChoice(id=identity.id, label=identity.label, unit_name=cert.unit_name,
                              unit_code=cert.unit_code, serial=cert.serial_hex,
                              not_after=cert.not_after.strftime("%Y-%m-%d"), device=identity.device)
+    if len(_CHOICES) > 256:
+        _CHOICES.clear()
+    _CHOICES[key] = made
+    return made
 
 
 async def with_user_timeout(services: HelperServices, awaitable: Awaitable[T]) -> T:
@@ -121,9 +134,13 @@ async def key_operation(
     *,
     project: str | None = None,
     accept: Callable[[KeyIdentity], bool] | None = None,
-    before_pin: Callable[[KeyOperation], Awaitable[None]] | None = None,
-) -> tuple[T, KeyOperation]:
-    """Run ``work`` with a logged-in key after consent (see the module docstring)."""
+    before_pin: Callable[[KeyOperation], Awaitable[bool | None]] | None = None,
+) -> tuple[T | None, KeyOperation]:
+    """Run ``work`` with a logged-in key after consent (see the module docstring).
+
+    ``before_pin`` runs after consent, before the PIN (sign-pdf's review); when it returns
+    True the front end already did the key work in its own session, and neither the PIN
+    nor ``work`` follows (the result is None)."""
     state = KeyOperation(caller, operation)
     services.slot.acquire(operation)
     try:
@@ -139,10 +156,9 @@ async def key_operation(
         if not 0 <= decision.certificate < len(usable):
             raise HelperError("ERR_CERT_NOT_FOUND")
         state.identity = usable[decision.certificate]
-        cert = state.identity.sign_certificate if cert_kind == "sign" else state.identity.enc_certificate
-        state.serial = cert.serial_hex if cert else None
-        if before_pin is not None:
-            await before_pin(state)
+        state.serial = request.certificates[decision.certificate].serial
+        if before_pin is not None and await before_pin(state):
+            return None, state
         result = await _with_pin(services, state, work)
         return result, state
     finally:

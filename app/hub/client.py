@@ -109,11 +109,54 @@ class HubClient:
                 continue
             return self._answer(interface, resp)
 
+    def async_client(self) -> Any:
+        """An httpx.AsyncClient with this client's timeouts, TLS and proxy settings; keep
+        it for many calls (making one builds a TLS context)."""
+        import httpx
+
+        return httpx.AsyncClient(timeout=httpx.Timeout(self.read_timeout, connect=self.connect_timeout),
+                                 verify=self.ca_bundle or True, trust_env=True, follow_redirects=False,
+                                 headers={"User-Agent": USER_AGENT},
+                                 limits=httpx.Limits(max_connections=100, max_keepalive_connections=20))
+
+    async def call_async(self, interface: Interface, fields: Mapping[str, str], sign: SignFn,
+                         client: Any = None) -> dict[str, Any]:
+        """:meth:`call` for an event loop (httpx): the hub's callbacks use it so that no
+        worker thread waits on the receiving system. Only a connection that could not be
+        made is retried (the callbacks 4, 7 and 9 are not idempotent). ``client``: an
+        :meth:`async_client` to reuse (else one is made for this call)."""
+        import asyncio
+        import contextlib
+
+        import httpx
+
+        async with contextlib.AsyncExitStack() as stack:
+            if client is None:
+                client = await stack.enter_async_context(self.async_client())
+            attempt = 0
+            while True:
+                body = dict(fields)
+                body["sign"] = sign(interface.path, fields)
+                try:
+                    resp = await client.post(self.url(interface),
+                                             content=json.dumps(body, ensure_ascii=False).encode("utf-8"),
+                                             headers={"Content-Type": "application/json; charset=utf-8"})
+                except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+                    if attempt < self.retries:
+                        await asyncio.sleep(self.backoff * (2 ** attempt))
+                        attempt += 1
+                        continue
+                    raise self.unreachable(interface, exc, sent=False) from exc
+                except httpx.HTTPError as exc:
+                    raise self.unreachable(interface, exc, sent=True) from exc
+                return self._answer(interface, resp)  # type: ignore[arg-type]
+
     def _sleep(self, attempt: int) -> int:
         time.sleep(self.backoff * (2 ** attempt))
         return attempt + 1
 
     def _answer(self, interface: Interface, resp: requests.Response) -> dict[str, Any]:
+        """The checked JSON answer (``resp``: a requests or httpx response)."""
         try:
             data = resp.json()
         except ValueError:

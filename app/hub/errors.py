@@ -21,7 +21,8 @@ class HubCode(IntEnum):
     BAD_REQUEST = 400  # not a JSON object, missing/extra field, wrong type or value
     BAD_SIGN = 401  # sign missing, malformed, wrong, or its timestamp outside the window
     FORBIDDEN = 403  # unknown caUnitId/orgcode, or this caller may not use it
-    NOT_FOUND = 404  # unknown taskId or user
+    NOT_FOUND = 404  # unknown taskId or user (or path)
+    METHOD_NOT_ALLOWED = 405  # an interface was called with another method than POST
     CONFLICT = 409  # replayed request (nonce seen), taskId reused, task in the wrong state
     EXPIRED = 410  # the task's time ran out
     TOO_LARGE = 413  # body or a field over its limit

@@ -170,14 +170,19 @@ class SourcePdf:
         later revision changes or refers to), so such a file is refused up front
         with the re-export message rather than sealed once and never again.
         """
-        raw = self._src.raw
-        for num, loc in self.objects.items():
-            if loc.kind == "n":
-                m = _OBJ_HEAD.match(raw, loc.offset)
-                if not m or int(m.group(1)) != num:
-                    raise damaged_error(self.name, f"the cross-reference entry of object {num} points elsewhere")
-            elif loc.kind == "c" and num not in self._objstm_offsets(loc.offset):
-                raise damaged_error(self.name, f"object {num} is missing from object stream {loc.offset}")
+        # Small positioned reads, not the memory map: touching every object's page through
+        # the map would fault most of a 100 MB file into this process's resident set.
+        with open(self.path, "rb", buffering=0) as f:
+            for num, loc in self.objects.items():
+                if loc.kind == "n" and loc.offset == 0:
+                    continue  # "0000000000 00000 n": a writer's way of listing a missing object (null)
+                if loc.kind == "n":
+                    f.seek(loc.offset)
+                    m = _OBJ_HEAD.match(f.read(48))
+                    if not m or int(m.group(1)) != num:
+                        raise damaged_error(self.name, f"the cross-reference entry of object {num} points elsewhere")
+                elif loc.kind == "c" and num not in self._objstm_offsets(loc.offset):
+                    raise damaged_error(self.name, f"object {num} is missing from object stream {loc.offset}")
 
     def has(self, num: int) -> bool:
         """True when object ``num`` exists (in use) in the latest revision."""

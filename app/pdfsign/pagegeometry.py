@@ -66,11 +66,14 @@ class PageGeometry:
     xref: int
     rotation: int
     crop: Box
+    #: /UserUnit (PDF 1.6): one user-space unit is this many points; MuPDF's page space
+    #: (and so the visible space here) is scaled by it
+    unit: float = 1.0
 
     @property
     def unrotated_size(self) -> tuple[float, float]:
         x0, y0, x1, y1 = self.crop
-        return x1 - x0, y1 - y0
+        return (x1 - x0) * self.unit, (y1 - y0) * self.unit
 
     @property
     def visible_size(self) -> tuple[float, float]:
@@ -79,10 +82,10 @@ class PageGeometry:
 
     # point maps ---------------------------------------------------------------
     def _pdf_to_unrotated(self, x: float, y: float) -> tuple[float, float]:
-        return x - self.crop[0], self.crop[3] - y
+        return (x - self.crop[0]) * self.unit, (self.crop[3] - y) * self.unit
 
     def _unrotated_to_pdf(self, u: float, v: float) -> tuple[float, float]:
-        return u + self.crop[0], self.crop[3] - v
+        return u / self.unit + self.crop[0], self.crop[3] - v / self.unit
 
     def _unrotated_to_visible(self, u: float, v: float) -> tuple[float, float]:
         w, h = self.unrotated_size
@@ -217,7 +220,14 @@ def page_geometry(doc: Document, index: int) -> PageGeometry:
         rotation = 0
     if rotation % 90:
         rotation = 0
-    return PageGeometry(index=index, xref=xref, rotation=rotation, crop=crop)
+    kind, value = doc.xref_get_key(xref, "UserUnit")
+    try:
+        unit = float(value) if kind in ("int", "real") else 1.0
+    except ValueError:
+        unit = 1.0
+    if not 0.01 <= unit <= 75000:
+        unit = 1.0
+    return PageGeometry(index=index, xref=xref, rotation=rotation, crop=crop, unit=unit)
 
 
 def seal_size(size_mm: float, aspect: float) -> tuple[float, float]:

@@ -23,9 +23,10 @@ Each signature is one revision written by our own writer
     deprecates the flag and says it must not be set in a signed document's
     revisions. Removing it is safe only when every field that shows a value has
     its own appearance stream (what Acrobat, WPS, LibreOffice and Word write);
-    a form with a filled-in field *without* an appearance stream is refused with
-    a message saying to re-export it, because sealing would change what that
-    field shows in some viewers.
+    a form whose field shows something (a value, a border or background) but has
+    no appearance stream of its own for its current state is refused with a
+    message saying to re-export it, because sealing would change what that field
+    shows in viewers that honoured the flag.
 
 Certified documents (DocMDP) and field locks
     A certification signature with ``/P 1`` (no changes) and a signed field
@@ -224,7 +225,13 @@ def check_document(doc: Document, path: str | os.PathLike[str]) -> None:
     if getattr(doc, "is_repaired", False) or not doc.can_save_incrementally():
         raise repaired_error(name)
     if doc.page_count < 1:
-        raise PdfOpenError("该 PDF 没有页面。", "The PDF has no pages.", file=name)
+        try:
+            kind, count = doc.xref_get_key(doc.pdf_catalog(), "Pages/Count")
+        except Exception:  # noqa: BLE001 - MuPDF cannot even read the catalog
+            kind, count = "error", ""
+        if kind == "int" and count.strip() == "0":
+            raise PdfOpenError("该 PDF 没有页面。", "The PDF has no pages.", file=name)
+        raise damaged_error(name, "no page can be read")  # pages announced (or no readable tree)
 
 
 def check_page_tree(doc: Document, name: str) -> None:
@@ -501,20 +508,62 @@ def _need_appearances(base: SourcePdf) -> bool:
     return form is not None and _get(base, form, "NeedAppearances") == b"true"
 
 
+def _widget_texts(base: SourcePdf, field: bytes) -> list[bytes]:
+    """The widget dictionaries of a terminal field (the field itself when merged)."""
+    kids = _get(base, field, "Kids")
+    if kids is None or not kids.startswith(b"["):
+        return [field]
+    out = []
+    for num in iter_refs(kids, 0, len(kids)):
+        if base.has(num):
+            out.append(base.value(num, allow_stream=True)[1])
+    return out
+
+
+def _has_own_appearance(base: SourcePdf, widget: bytes) -> bool:
+    """A normal appearance *stream* for the widget's current state (``/AS`` for buttons)."""
+    ap = _get(base, widget, "AP")
+    if ap is None or not ap.startswith(b"<<"):
+        return False
+    e = find_entry(_entries(ap), "N")
+    if e is None:
+        return False
+    n_text = ap[e.value_start:e.value_end]
+    if base.resolve_ref(n_text) is not None:
+        target = _value_of(base, n_text)
+        if not target.startswith(b"<<") or find_entry(_entries(target), "Subtype") is not None \
+                or find_entry(_entries(target), "BBox") is not None:
+            return True  # a form XObject (its dictionary has /BBox, usually /Subtype/Form)
+        n_text = target
+    if not n_text.startswith(b"<<"):
+        return False
+    state = _get(base, widget, "AS")
+    if state is None:
+        return False
+    entry = find_entry(_entries(n_text), state[1:].decode("latin-1") if state.startswith(b"/") else "")
+    return entry is not None and base.resolve_ref(n_text[entry.value_start:entry.value_end]) is not None
+
+
 def _fields_without_appearance(base: SourcePdf) -> list[str]:
-    """Terminal fields that show a value but have no normal appearance stream."""
+    """Fields with a widget that a NeedAppearances viewer draws itself (no appearance stream
+    of its own for its current state) but that shows something: a value or a border/background."""
     missing = []
     for _num, text, _depth in _iter_fields(base):
-        if _get(base, text, "Kids") is not None:
+        if _get(base, text, "FT") == b"/Sig":
             continue
-        ft = _get(base, text, "FT")
+        kids = _get(base, text, "Kids")
+        if kids is not None and kids.startswith(b"[") and _get(base, text, "T") is not None \
+                and all(_get(base, w, "T") is not None for w in _widget_texts(base, text)):
+            continue  # a non-terminal field: its kids are fields of their own
         value = _get(base, text, "V")
-        if ft in (b"/Sig", b"/Btn") or value in (None, b"()", b"<>", b"null"):
-            continue
-        ap = _get(base, text, "AP")
-        if ap is None or _get(base, ap, "N") is None:
-            t = _get(base, text, "T")
-            missing.append(_decode_string(t) if t else "?")
+        shows_value = value not in (None, b"()", b"<>", b"null", b"/Off")
+        for widget in _widget_texts(base, text):
+            mk = _get(base, widget, "MK")
+            decorated = mk is not None and (_get(base, mk, "BC") is not None or _get(base, mk, "BG") is not None)
+            if (shows_value or decorated) and not _has_own_appearance(base, widget):
+                t = _get(base, text, "T")
+                missing.append(_decode_string(t) if t else "?")
+                break
     return missing
 
 
@@ -532,10 +581,11 @@ def check_form(base: SourcePdf) -> None:
         missing = _fields_without_appearance(base)
         if missing:
             raise UnsupportedPdfError(
-                "该 PDF 表单中有已填写但没有外观的字段，签章后部分阅读器会显示为空白。"
+                "该 PDF 表单中有字段没有自己的外观（由阅读器临时生成），签章后部分阅读器会显示为空白或不同。"
                 "请在编辑软件中重新导出（或打印为）PDF 后再签章。",
-                "Filled-in form fields of this PDF have no appearance of their own, so some viewers "
-                "would show them blank after sealing. Export (or print) the PDF again, then seal it.",
+                "Form fields of this PDF have no appearance of their own (viewers draw them on the fly), "
+                "so after sealing some viewers would show them blank or different. Export (or print) "
+                "the PDF again, then seal it.",
                 file=base.name, fields=missing[:20],
             )
 

@@ -79,9 +79,13 @@ class TimestampReport:
     tsa: str | None = None
     valid: bool = False
     trusted: bool = False
+    #: why a valid token is not trusted: ``chain`` (the TSA does not chain to a trusted
+    #: root) or ``not_tsa_certificate`` (no critical timeStamping extended key usage)
+    problem: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"time": _iso(self.time), "tsa": self.tsa, "valid": self.valid, "trusted": self.trusted}
+        return {"time": _iso(self.time), "tsa": self.tsa, "valid": self.valid, "trusted": self.trusted,
+                "problem": self.problem}
 
 
 def _status_of(severities: set[Severity]) -> Status:
@@ -92,6 +96,19 @@ def _status_of(severities: set[Severity]) -> Status:
     if Severity.UNTRUSTED in severities:
         return Status.UNTRUSTED
     return Status.VALID
+
+
+def _where(details: dict[str, Any], en: bool) -> str:
+    """" — kind, page N, [x1 y1 x2 y2]" for a change that names what a reader sees."""
+    parts = []
+    if details.get("kind"):
+        parts.append(f"/{details['kind']}")
+    if details.get("page"):
+        parts.append(f"page {details['page']}" if en else f"第 {details['page']} 页")
+    rect = details.get("rect")
+    if rect:
+        parts.append("[" + " ".join(f"{x:g}" for x in rect) + "]")
+    return (" — " + ", ".join(parts)) if parts else ""
 
 
 def _iso(dt: datetime | None) -> str | None:
@@ -105,19 +122,30 @@ COVERAGE_TEXT: dict[str, tuple[str, str]] = {
     "unknown": ("无法确定", "unknown"),
 }
 
+#: One text per modification level. The exact sentence for one signature (which says
+#: "only signatures were added" only when that is true) is
+#: :meth:`SignatureReport.modification_text`.
 MODIFICATION_TEXT: dict[str, tuple[str, str]] = {
     "none": ("签名后未修改", "not modified after signing"),
-    "signature_added": ("签名后仅追加了签名", "only signatures added after signing"),
-    "form_filled": ("签名后填写了表单", "form fields filled in after signing"),
+    "signature_added": ("签名后追加了签名或验证信息", "signatures or validation data added after signing"),
+    "form_filled": ("签名后填写了表单（认证签名允许）", "form fields filled in after signing (the certification allows it)"),
     "modified": ("签名后被修改", "modified after signing"),
     "unknown": ("无法确定", "unknown"),
 }
+_ONLY_SIGNATURES = ("签名后仅追加了签名", "only signatures were added after signing")
+_ONLY_BOOKKEEPING = ("签名后仅更新了元数据或验证信息", "only metadata or validation data was updated after signing")
+_SIGNATURES_AND_BOOKKEEPING = ("签名后追加了签名，并更新了元数据或验证信息",
+                               "signatures were added after signing, and metadata or validation data was updated")
 
 _STATUS_TEXT = {
     Status.VALID: ("有效", "valid"),
     Status.UNTRUSTED: ("签名完好但签署人证书不受信任", "intact, but the signer is not trusted here"),
     Status.INVALID: ("无效", "INVALID"),
 }
+_DEMO_MARK = ("（演示证书）", " (DEMO certificate)")
+_DEMO_VERDICT = ("注意：签署人证书来自演示 CA（虚拟 UKey），签名只能用于演示，不代表真实单位身份。",
+                 "Note: a signer's certificate comes from a demo CA (the virtual UKey); such signatures "
+                 "are demos, not real identities.")
 _VERDICT_TEXT = {
     Status.VALID: ("结论：全部签名有效，签名后没有不允许的修改。",
                    "Result: every signature is valid; nothing disallowed changed after signing."),
@@ -136,10 +164,16 @@ _ID_TEXT = {
     "none": ("无（直接签摘要）", "none (digest signed directly)"),
 }
 _TIME_SOURCE = {
-    "timestamp": ("时间戳", "time-stamp"),
-    "signing_time": ("签名属性 signingTime", "signingTime attribute"),
-    "pdf_m": ("PDF /M（签署人自报，未受签名保护）", "PDF /M (claimed, not protected by the signature)"),
+    "timestamp": ("可信时间戳", "trusted time-stamp"),
+    "signing_time": ("签署人自报的 signingTime，未经时间戳证明", "signingTime claimed by the signer, not proven"),
+    "pdf_m": ("PDF /M，签署人自报且未受签名保护", "PDF /M, claimed by the signer and not protected by the signature"),
     "verification_time": ("验证时间（签名中无时间）", "verification time (the signature has no time)"),
+    "timestamp_untrusted": ("不可信的时间戳，仅供参考", "untrusted time-stamp, for information only"),
+}
+_VALIDATION_SOURCE = {
+    "timestamp": ("按可信时间戳的时间", "at the trusted time-stamp's time"),
+    "verification_time": ("按验证时的当前时间（无可信时间戳）", "now, at verification (no trusted time-stamp)"),
+    "requested": ("按指定的验证时间", "at the requested validation time"),
 }
 
 
@@ -161,8 +195,14 @@ class SignatureReport:
     issuer: str | None = None
     certificate_not_before: datetime | None = None
     certificate_not_after: datetime | None = None
+    #: the signing time as claimed (signingTime, /M) or proven (a trusted time-stamp)
     signing_time: datetime | None = None
     signing_time_source: str | None = None
+    #: when the certificate's validity and revocation were judged, and why then:
+    #: ``timestamp`` (a trusted time-stamp), ``verification_time`` (now: claims of the
+    #: signer never count) or ``requested`` (the caller's ``at``)
+    validation_time: datetime | None = None
+    validation_time_source: str | None = None
     timestamp: TimestampReport | None = None
     reason: str | None = None
     location: str | None = None
@@ -185,10 +225,25 @@ class SignatureReport:
     chain: list[str] = field(default_factory=list)
     docmdp_permissions: int | None = None
     object_number: int | None = None
+    #: the chain ends at a demo root (the virtual UKey's CA): a demo, not a real identity
+    demo: bool = False
 
     def add(self, reason: Reason) -> None:
         if all(r.code != reason.code for r in self.reasons):
             self.reasons.append(reason)
+
+    def modification_text(self, lang: str = "zh") -> str:
+        """What happened after signing, in one sentence: "only signatures were added"
+        exactly when every later change is a new signature."""
+        i = 1 if lang.lower().startswith("en") else 0
+        if self.modification == "signature_added":
+            codes = {c.get("code") for c in self.changes}
+            if codes <= {"signature_added"}:
+                return _ONLY_SIGNATURES[i]
+            if "signature_added" not in codes:
+                return _ONLY_BOOKKEEPING[i]
+            return _SIGNATURES_AND_BOOKKEEPING[i]
+        return MODIFICATION_TEXT.get(self.modification, (self.modification, self.modification))[i]
 
     def finish(self) -> None:
         """Derive :attr:`status` from the reasons."""
@@ -214,6 +269,8 @@ class SignatureReport:
             },
             "signing_time": _iso(self.signing_time),
             "signing_time_source": self.signing_time_source,
+            "validation_time": _iso(self.validation_time),
+            "validation_time_source": self.validation_time_source,
             "timestamp": self.timestamp.to_dict() if self.timestamp else None,
             "reason": self.reason,
             "location": self.location,
@@ -226,6 +283,7 @@ class SignatureReport:
             "signed_revision_end": self.signed_revision_end,
             "revision_count": self.revision_count,
             "modification": self.modification,
+            "modification_text": {"zh": self.modification_text("zh"), "en": self.modification_text("en")},
             "changes": list(self.changes),
             "sm2_id": self.sm2_id,
             "oid_family": self.oid_family,
@@ -236,6 +294,7 @@ class SignatureReport:
             "chain": list(self.chain),
             "docmdp_permissions": self.docmdp_permissions,
             "object_number": self.object_number,
+            "demo": self.demo,
         }
 
     def to_text(self, lang: str = "zh") -> str:
@@ -248,7 +307,7 @@ class SignatureReport:
         kind = _KIND_TEXT.get(self.kind, (self.kind, self.kind))[i]
         title = (f"Signature {self.index} ({kind}) field '{self.field_name or '-'}': "
                  if en else f"签名 {self.index}（{kind}）域「{self.field_name or '-'}」：")
-        out = [title + _STATUS_TEXT[self.status][i]]
+        out = [title + _STATUS_TEXT[self.status][i] + (_DEMO_MARK[i] if self.demo else "")]
         if self.signer_cn or self.unit_name:
             out.append(line("签署人", "Signer", self.signer_cn or "-"))
             out.append(line("单位", "Unit", self.unit_name or "-"))
@@ -258,6 +317,10 @@ class SignatureReport:
         if self.signing_time:
             src = _TIME_SOURCE.get(self.signing_time_source or "", ("", ""))[i]
             out.append(line("签署时间", "Signing time", f"{self.signing_time.isoformat()} ({src})"))
+        if self.validation_time:
+            src = _VALIDATION_SOURCE.get(self.validation_time_source or "", ("", ""))[i]
+            out.append(line("证书有效性与吊销检查", "Certificate validity and revocation checked",
+                            f"{self.validation_time.isoformat()} ({src})"))
         if self.pages:
             out.append(line("所在页", "Pages", ", ".join(str(p) for p in self.pages)))
         if self.reason:
@@ -269,8 +332,7 @@ class SignatureReport:
             cov += (f" (revision {self.signed_revision} of {self.revision_count})" if en
                     else f"（第 {self.signed_revision} 版，共 {self.revision_count} 版）")
         out.append(line("签名覆盖", "Covers", cov))
-        out.append(line("签名后修改", "After signing",
-                        MODIFICATION_TEXT.get(self.modification, (self.modification,) * 2)[i]))
+        out.append(line("签名后修改", "After signing", self.modification_text(lang)))
         if self.sm2_id:
             out.append(line("SM2 用户标识", "SM2 ID", _ID_TEXT.get(self.sm2_id, (self.sm2_id,) * 2)[i]))
         if self.oid_family:
@@ -281,7 +343,7 @@ class SignatureReport:
             out.append(f"  {mark} [{r.code}] {r.message(lang)}")
         for c in self.changes:
             if c.get("level") == "modified":
-                out.append(f"    - {c['en'] if en else c['zh']}"
+                out.append(f"    - {c['en'] if en else c['zh']}{_where(c.get('details') or {}, en)}"
                            + (f" (obj {c['object']})" if c.get("object") is not None else ""))
         return "\n".join(out)
 
@@ -300,6 +362,11 @@ class PdfVerificationReport:
     @property
     def signature_count(self) -> int:
         return len(self.signatures)
+
+    @property
+    def demo(self) -> bool:
+        """True when any signature chains to a demo root (see :attr:`SignatureReport.demo`)."""
+        return any(s.demo for s in self.signatures)
 
     @property
     def all_valid(self) -> bool:
@@ -322,6 +389,7 @@ class PdfVerificationReport:
             "status": self.status.value,
             "revision_count": self.revision_count,
             "signature_count": self.signature_count,
+            "demo": self.demo,
             "reasons": [r.to_dict() for r in self.reasons],
             "signatures": [s.to_dict() for s in self.signatures],
         }
@@ -335,6 +403,8 @@ class PdfVerificationReport:
             head = [f"文件：{self.file}（{self.size} 字节，{self.revision_count} 个修订版本，"
                     f"{self.signature_count} 个签名）"]
         head.append(_VERDICT_TEXT[self.status][1 if en else 0])
+        if self.demo:
+            head.append(_DEMO_VERDICT[1 if en else 0])
         for r in self.reasons:
             head.append(f"  [{r.code}] {r.message(lang)}")
         body = [s.to_text(lang) for s in self.signatures]

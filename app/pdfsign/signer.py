@@ -100,6 +100,7 @@ __all__ = [
     "SealResult",
     "SignedSeal",
     "check_certificate",
+    "preflight",
     "seal_pdf",
 ]
 
@@ -298,6 +299,23 @@ def _plans(src: Path, seals: Sequence[Seal]) -> list[_Plan]:
         raise mupdf_failure(exc, src.name) from exc
     finally:
         doc.close()
+
+
+def preflight(input_path: str | os.PathLike[str], seals: Sequence[Seal]) -> None:
+    """Every check :func:`seal_pdf` makes before it signs, on the input, read-only: the file
+    is a PDF it can extend and seal again (structure, page tree, encryption, certification,
+    form appearances), and every placement resolves (page, keyword, seal picture).
+
+    Front ends call it before asking for the PIN, so a seal that cannot succeed never
+    spends a PIN retry; :func:`seal_pdf` repeats the same checks on its copy.
+    """
+    src = Path(input_path)
+    if not src.is_file():
+        raise PdfOpenError("找不到要签章的 PDF 文件。", "The PDF to seal was not found.", file=str(src))
+    _plans(src, seals)
+    with SourcePdf(src) as base:
+        base.check_xref()
+        check_form(base)
 
 
 def _contents_size(cert: Certificate, options: SealOptions) -> int:

@@ -31,19 +31,22 @@ from typing import Any, Literal
 
 from app.errors import BidSealError
 from app.gm.x509 import Certificate
+from app.token.errors import DeviceRemoved, TokenError, TokenNotFound
 from app.token.errors import DriverFailure as DriverFailureError
-from app.token.errors import TokenError, TokenNotFound
 from app.token.identity import Identity
 
 Need = Literal["sign", "enc", "any"]
 Chooser = Callable[[Sequence[Identity]], Identity]
 
+
 class KeyDiscoveryFailed(DriverFailureError):
     """Looking for keys failed in a driver: the key may well be inserted (the CLI's
     wording of :class:`app.token.errors.DriverFailure`, so ``except DriverFailure``
-    catches both)."""
+    catches both).
 
-    code = "ERR_TOKEN_DISCOVERY"
+    Same code as the token layer's ``DriverFailure`` error (one vocabulary for every front end)."""
+
+    code = "ERR_TOKEN_DRIVER"
 
 
 class KeyAmbiguous(TokenError):
@@ -117,7 +120,7 @@ class KeyFilter:
 
 
 @dataclass(frozen=True)
-class DriverFailure:
+class DriverProblem:
     """One thing that went wrong while looking for keys (a library, a device, a container)."""
 
     library: str
@@ -139,12 +142,15 @@ class DriverFailure:
             code = f" {self.sar}"
             if self.error.details.get("sar_name"):
                 code += f" ({self.error.details['sar_name']})"
-        elif self.error.code in ("ERR_TOKEN_CRASHED", "ERR_TOKEN_TIMEOUT"):
-            code = " 崩溃 crash" if self.error.code == "ERR_TOKEN_CRASHED" else " 超时 timeout"
+        code_zh = code_en = code
+        if not code and self.error.code == "ERR_TOKEN_CRASHED":
+            code_zh, code_en = "（崩溃 / crash）", " (crash)"
+        elif not code and self.error.code == "ERR_TOKEN_TIMEOUT":
+            code_zh, code_en = "（无响应 / timeout）", " (timeout)"
         dev_zh = f"，UKey「{self.device}」" if self.device else ""
         dev_en = f", key '{self.device}'" if self.device else ""
-        return (f"驱动 {lib} 的 {fn}{code}{dev_zh}：{self.error.zh}",
-                f"{fn} in driver {lib}{code}{dev_en}: {self.error.en}")
+        return (f"驱动 {lib} 的 {fn}{code_zh}{dev_zh}：{self.error.zh.rstrip('。.')}",
+                f"{fn} in driver {lib}{code_en}{dev_en}: {self.error.en.rstrip('.')}")
 
     def to_dict(self) -> dict[str, Any]:
         return {"library": self.library, "device": self.device, "function": self.function,
@@ -170,16 +176,17 @@ class Discovery:
         return list(self.scan.identities)
 
     @property
-    def failures(self) -> list[DriverFailure]:
-        out: list[DriverFailure] = []
+    def failures(self) -> list[DriverProblem]:
+        out: list[DriverProblem] = []
         for lib in self.scan.libraries:
             if lib.error is not None:
-                out.append(DriverFailure(lib.path, None, _function_of(lib.error), lib.error))
+                out.append(DriverProblem(lib.path, None, _function_of(lib.error), lib.error))
             for dev in lib.devices:
-                if dev.error is not None:
-                    out.append(DriverFailure(lib.path, dev.name, _function_of(dev.error), dev.error))
+                # a key pulled out during the scan is not a driver failure
+                if dev.error is not None and not isinstance(dev.error, DeviceRemoved):
+                    out.append(DriverProblem(lib.path, dev.name, _function_of(dev.error), dev.error))
                 for prob in dev.problems:
-                    out.append(DriverFailure(lib.path, dev.name, _function_of(prob), prob))
+                    out.append(DriverProblem(lib.path, dev.name, _function_of(prob), prob))
         return out
 
     def failure_error(self, found: Sequence[Identity] = ()) -> KeyDiscoveryFailed:
@@ -358,7 +365,7 @@ def select_recipient(disc: Discovery, flt: KeyFilter, is_recipient: Callable[[Ce
 
 
 __all__ = [
-    "Chooser", "Discovery", "DriverFailure", "KeyAmbiguous", "KeyDiscoveryFailed", "KeyFilter",
+    "Chooser", "Discovery", "DriverProblem", "KeyAmbiguous", "KeyDiscoveryFailed", "KeyFilter",
     "NoRecipientKey", "candidates", "describe", "discover", "discover_for", "key_label", "normalise_serial",
     "pin_prompt", "select_identity", "select_recipient", "select_signer",
 ]

@@ -162,13 +162,23 @@ def op_geometry(ctx: Any, path: str, start: int = 0, count: int = GEOMETRY_CHUNK
 
 
 def op_render(ctx: Any, path: str, page: int, scale: float) -> tuple[int, int, int, bytes]:
-    """Page ``page`` at ``scale`` pixels per point, RGB: (width, height, stride, samples)."""
+    """Page ``page`` at ``scale`` pixels per point, RGB: (width, height, bytes per line, pixels).
+
+    Rows are padded to 4 bytes, the layout of a ``QImage`` in RGB888, so the window copies
+    them in one move."""
     doc = DOCS.get(path)
     pix = doc.load_page(page).get_pixmap(matrix=pymupdf.Matrix(scale, scale), alpha=False, annots=True)
-    out = (int(pix.width), int(pix.height), int(pix.stride), bytes(pix.samples))
-    del pix
+    w, h, stride = int(pix.width), int(pix.height), int(pix.stride)
+    samples = pix.samples_mv
+    line = (w * 3 + 3) // 4 * 4
+    if line == stride:
+        data = bytes(samples)
+    else:
+        pad = bytes(line - w * 3)
+        data = b"".join(bytes(samples[y * stride:y * stride + w * 3]) + pad for y in range(h))
+    del pix, samples
     _trim_store()
-    return out
+    return w, h, line, data
 
 
 def op_search(ctx: Any, path: str, text: str, pages: Sequence[int] | None = None) -> int:

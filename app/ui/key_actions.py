@@ -46,32 +46,25 @@ class KeyActions(QObject):
         return dialog
 
     def change_pin(self, error: str = "") -> ChangePinDialog | None:
-        identity, view = self._current()
-        if view is None:
-            return None
-        dialog = ChangePinDialog(pick(view.title), self.window, error=error)
-        self.dialog = dialog
-
-        def go() -> None:
-            old, new = dialog.take_pins()
-            self._run(lambda ctx: tokens.change_pin(identity, old, new),
-                      tr("口令已修改。", "The PIN was changed."), self.change_pin)
-
-        dialog.accepted.connect(go)
-        dialog.open()
-        return dialog
+        return self._new_pin(ChangePinDialog, tokens.change_pin, tr("口令已修改。", "The PIN was changed."),
+                             self.change_pin, error)
 
     def unblock(self, error: str = "") -> UnblockDialog | None:
+        return self._new_pin(UnblockDialog, tokens.unblock,
+                             tr("口令已解锁并设置为新口令。", "The PIN was unblocked and set to the new PIN."),
+                             self.unblock, error)
+
+    def _new_pin(self, cls: Any, call: Any, ok_text: str, retry: Any, error: str) -> Any:
+        """Show a PIN-changing dialog; on OK run ``call(identity, first, new)`` on a worker."""
         identity, view = self._current()
         if view is None:
             return None
-        dialog = UnblockDialog(pick(view.title), self.window, error=error)
+        dialog = cls(pick(view.title), self.window, error=error)
         self.dialog = dialog
 
         def go() -> None:
-            admin, new = dialog.take_pins()
-            self._run(lambda ctx: tokens.unblock(identity, admin, new),
-                      tr("口令已解锁并设置为新口令。", "The PIN was unblocked and set to the new PIN."), self.unblock)
+            first, new = dialog.take_pins()
+            self._run(lambda ctx: call(identity, first, new), ok_text, retry)
 
         dialog.accepted.connect(go)
         dialog.open()

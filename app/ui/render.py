@@ -23,9 +23,26 @@ from app.errors import BidSealError
 from app.ui.engine_client import EngineProcess
 from app.ui.pagecache import ByteBoundedCache
 
-#: Bytes of rendered pages kept (about 40 A4 pages at 150 %).
-PAGE_CACHE_BYTES = 128 * 1024 * 1024
-THUMB_CACHE_BYTES = 24 * 1024 * 1024
+#: Bytes of rendered pages kept (about 70 A4 pages at fit-width on a laptop screen).
+PAGE_CACHE_BYTES = 96 * 1024 * 1024
+THUMB_CACHE_BYTES = 16 * 1024 * 1024
+
+
+def image_from_rows(w: int, h: int, line: int, data: bytes) -> QImage:
+    """A QImage that owns a copy of the RGB rows (``line`` bytes each, 4-byte aligned).
+
+    Copied into the image's own memory rather than wrapped: a QImage built on a Python
+    buffer is only valid while that buffer lives, and sharing one across threads is how
+    viewers crash."""
+    image = QImage(w, h, QImage.Format.Format_RGB888)
+    bits = memoryview(image.bits())
+    if image.bytesPerLine() == line:
+        bits[:] = data
+    else:  # another Qt layout: row by row
+        n, bpl = w * 3, image.bytesPerLine()
+        for y in range(h):
+            bits[y * bpl:y * bpl + n] = data[y * line:y * line + n]
+    return image
 
 
 def scale_key(scale: float) -> int:
@@ -53,6 +70,7 @@ class PageRenderer(QObject):
         self._stop = False
         self._engine: EngineProcess | None = None
         self._engine_lock = threading.Lock()
+        self._warm = False
         self.renders = 0
         self._thread = threading.Thread(target=self._loop, name="page-renderer", daemon=True)
         self._thread.start()
@@ -108,8 +126,10 @@ class PageRenderer(QObject):
         return self._engine_process().call(op, kw)
 
     def warm_up(self) -> None:
-        """Start the render process now, so the first page does not wait for it."""
+        """Start the render process now (after the window is shown), so the first page does
+        not wait for it."""
         with self._cond:
+            self._warm = True
             self._cond.notify_all()
 
     # -- the render thread ------------------------------------------------------------------------
@@ -134,21 +154,25 @@ class PageRenderer(QObject):
             return self._engine
 
     def _loop(self) -> None:
-        self._engine_process()
         while True:
             with self._cond:
                 job = self._next()
                 while job is None and not self._stop:
+                    if self._warm:
+                        self._warm = False
+                        break
                     self._cond.wait()
                     job = self._next()
                 if self._stop:
                     return
-            assert job is not None
+            if job is None:  # warm-up only
+                self._engine_process()
+                continue
             gen, path, page, scale, is_thumb = job
             try:
-                w, h, stride, data = self._engine_process().call(
+                w, h, line, data = self._engine_process().call(
                     "render", {"path": path, "page": page, "scale": scale})
-                image = QImage(data, w, h, stride, QImage.Format.Format_RGB888).copy()
+                image = image_from_rows(w, h, line, data)
             except BidSealError as exc:
                 with self._cond:
                     if gen == self._generation:

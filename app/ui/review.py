@@ -27,8 +27,9 @@ from app import paths
 from app.errors import BidSealError
 from app.ui.models.document import SIGNED_SUFFIX
 
-#: ``on_done(signed_path, None)`` once signed; ``on_done(None, error)`` when declined or failed.
-DoneCallback = Callable[[str | None, BidSealError | None], None]
+#: ``on_done(signed_path, None)`` once signed (``ReviewedPlacements`` for review-only requests);
+#: ``on_done(None, error)`` when declined or failed.
+DoneCallback = Callable[[Any, BidSealError | None], None]
 
 #: Review folders older than this are removed when the window starts.
 STALE_SECONDS = 24 * 3600
@@ -86,6 +87,18 @@ def sha256_file(path: str | os.PathLike[str]) -> str:
     return h.hexdigest()
 
 
+@dataclass(frozen=True)
+class ReviewedPlacements:
+    """What a review-only request hands back: the file it was about (and the SHA-256 of what
+    was shown) and the confirmed placements as plain specs (:meth:`SealingPlan.to_specs`:
+    ``{"kind": "rect", "page", "rect", "image"}`` in displayed page coordinates, or
+    ``{"kind": "cross", "pages", "size_mm", "center_y", "pages_per_seal", "image"}``)."""
+
+    source: Path
+    sha256: str
+    specs: tuple[dict[str, Any], ...]
+
+
 @dataclass
 class ReviewSession:
     """One request: the private copy that is shown and signed, and where the result goes."""
@@ -99,10 +112,12 @@ class ReviewSession:
     output: Path = field(default_factory=Path)
     digest: str = ""
     finished: bool = False
+    #: False: review only (the caller seals); True: the window signs.
+    sign: bool = True
 
     @classmethod
     def prepare(cls, source: str | os.PathLike[str], origin: str, hints: Mapping[str, Any] | ReviewHints | None,
-                on_done: DoneCallback | None) -> ReviewSession:
+                on_done: DoneCallback | None, *, sign: bool = True) -> ReviewSession:
         """Copy ``source`` into a new private folder (runs on a worker thread)."""
         src = Path(source)
         root = paths.ensure(review_root())
@@ -114,14 +129,14 @@ class ReviewSession:
         os.chmod(copy, 0o400)
         output = folder / f"{copy.stem}{SIGNED_SUFFIX}.pdf"
         return cls(origin=origin, source=src, hints=ReviewHints.from_mapping(hints), on_done=on_done,
-                   folder=folder, copy=copy, output=output, digest=sha256_file(copy))
+                   folder=folder, copy=copy, output=output, digest=sha256_file(copy), sign=sign)
 
     def check_unchanged(self) -> None:
         """Refuse to sign when the shown copy is no longer what was shown."""
         if sha256_file(self.copy) != self.digest:
             raise ReviewInputChanged()
 
-    def finish(self, signed: str | None, error: BidSealError | None) -> None:
+    def finish(self, signed: Any, error: BidSealError | None) -> None:
         """Call ``on_done`` exactly once."""
         if self.finished:
             return

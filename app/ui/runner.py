@@ -31,7 +31,6 @@ from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 from app.cancel import CancelToken
 from app.errors import BidSealError
 from app.progress import Stage
-from app.ui.crashlog import format_exception, write_crash_log
 from app.ui.engine_client import EnginePool, engine_pool
 from app.ui.wire import UnexpectedError
 
@@ -77,6 +76,8 @@ class TaskContext:
 
 def unexpected(exc: BaseException, context: str) -> UnexpectedError:
     """Log a bug's traceback and return the error the bidder sees (with the log path)."""
+    from app.ui.crashlog import format_exception, write_crash_log
+
     trace = exc.details.get("trace", "") if isinstance(exc, UnexpectedError) else \
         format_exception(type(exc), exc, exc.__traceback__)
     err = exc if isinstance(exc, UnexpectedError) else UnexpectedError(trace, f"{type(exc).__name__}: {exc}"[:300])

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.errors import BidSealError
+from app.sensitive import wipe
 
 
 @dataclass
@@ -27,20 +28,17 @@ class KeyScan:
 
 
 def scan() -> KeyScan:
-    """Every identity on every inserted key (all configured SKF libraries)."""
-    from app import token
+    """Every identity on every inserted key (all configured SKF libraries); each driver fault
+    met on the way becomes a problem naming the library and SKF function
+    (:func:`app.token.selection.discover`, the same discovery the CLI uses)."""
+    from app.token.selection import discover
 
-    result = token.scan()
-    out = KeyScan(identities=list(result.identities))
-    for lib in result.libraries:
-        if lib.status == "ok":
-            out.libraries.append(lib.path)
-        elif lib.error is not None:
-            out.problems.append(lib.error)
-    out.problems.extend(result.problems)
-    for dev in result.devices:
-        if dev.error is not None:
-            out.problems.append(dev.error)
+    found = discover()
+    out = KeyScan(identities=found.identities)
+    out.libraries = [lib.path for lib in found.scan.libraries if lib.status == "ok"]
+    for failure in found.failures:
+        zh, en = failure.where()
+        out.problems.append(BidSealError(zh, en, code=failure.error.code, details=failure.to_dict()))
     return out
 
 
@@ -54,21 +52,21 @@ def pin_info(identity: Any) -> Any:
 def change_pin(identity: Any, old: bytearray, new: bytearray) -> None:
     from app import token
 
-    try:
-        token.change_pin(identity, old, new)
-    finally:
-        wipe(old)
-        wipe(new)
+    _wiped_after(token.change_pin, identity, old, new)
 
 
 def unblock(identity: Any, admin: bytearray, new: bytearray) -> None:
     from app import token
 
+    _wiped_after(token.unblock, identity, admin, new)
+
+
+def _wiped_after(call: Callable[..., None], identity: Any, *pins: bytearray) -> None:
     try:
-        token.unblock(identity, admin, new)
+        call(identity, *pins)
     finally:
-        wipe(admin)
-        wipe(new)
+        for pin in pins:
+            wipe(pin)
 
 
 @contextlib.contextmanager
@@ -92,8 +90,3 @@ def start_monitor(libraries: list[str], callback: Callable[[Any], None]) -> Any:
     from app.token.monitor import monitor_all
 
     return monitor_all(callback, libraries)
-
-
-def wipe(buf: bytearray) -> None:
-    for i in range(len(buf)):
-        buf[i] = 0

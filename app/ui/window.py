@@ -7,17 +7,21 @@ class wires widgets, actions and flows together.
 
 Extension points for later features (envelopes, batch, diagnostics, settings):
 :attr:`MainWindow.tools_menu` / :meth:`MainWindow.add_tool_action`, the shared
-:attr:`MainWindow.settings` (:class:`app.ui.settings.Settings`), :attr:`MainWindow.runner`
+:attr:`MainWindow.settings` (the shared :class:`app.settings.Settings`; a settings dialog saves
+with :func:`app.settings.save` and calls :meth:`MainWindow.apply_settings`), :attr:`MainWindow.runner`
 and :meth:`MainWindow.show_error`. The web-page review entry point is
 :meth:`MainWindow.open_for_review`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import threading
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtGui import (
@@ -43,14 +47,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app import settings as app_settings
 from app.errors import BidSealError
 from app.ui import i18n
-from app.ui.dialogs.crosspage_dialog import CrossPageDialog
-from app.ui.dialogs.error_dialog import ErrorDialog, show_error
-from app.ui.dialogs.keyword_dialog import KeywordDialog
-from app.ui.dialogs.placement_common import PreviewDialog
 from app.ui.i18n import error_text, tr
-from app.ui.key_actions import KeyActions
 from app.ui.keywatch import KeyWatcher
 from app.ui.models.document import (
     CrossPageSeal,
@@ -63,10 +63,8 @@ from app.ui.models.document import (
 from app.ui.models.keys import IdentityView, PinView, pin_view
 from app.ui.models.signatures import SignatureView, VerificationView
 from app.ui.render import PageRenderer
-from app.ui.review import ReviewDeclined, ReviewHints, ReviewSession, remove_stale_reviews
 from app.ui.runner import TaskContext, TaskHandle, TaskRunner
-from app.ui.settings import Settings
-from app.ui.signing import SigningFlow
+from app.ui.state import WindowState
 from app.ui.widgets.banner import Banner
 from app.ui.widgets.common import language_signal, switch_language
 from app.ui.widgets.keypanel import KeyPanel
@@ -75,6 +73,15 @@ from app.ui.widgets.sigpanel import SignaturePanel
 from app.ui.widgets.thumbnails import ThumbnailStrip
 from app.ui.widgets.viewer import DocumentView
 from app.ui.wire import error_from_wire
+
+if TYPE_CHECKING:  # dialogs and flows are imported when first used: a faster start
+    from app.ui.dialogs.crosspage_dialog import CrossPageDialog
+    from app.ui.dialogs.error_dialog import ErrorDialog
+    from app.ui.dialogs.keyword_dialog import KeywordDialog
+    from app.ui.dialogs.placement_common import PreviewDialog
+    from app.ui.key_actions import KeyActions
+    from app.ui.review import ReviewHints, ReviewSession
+    from app.ui.signing import SigningFlow
 
 ZOOM_PRESETS: tuple[tuple[str, str, float | str], ...] = (
     ("适合宽度", "Fit width", "width"),
@@ -95,15 +102,21 @@ class MainWindow(QMainWindow):
     verification_ready = Signal(object)  # VerificationView
     signed = Signal(str)  # output path
 
-    def __init__(self, settings: Settings | None = None, *, monitor_keys: bool = True, scan_keys: bool = True) -> None:
+    def __init__(self, settings: app_settings.Settings | None = None, *, state: WindowState | None = None,
+                 monitor_keys: bool = True, scan_keys: bool = True) -> None:
         super().__init__()
         self.setObjectName("mainWindow")
-        self.settings = settings or Settings.load()
+        #: The user's settings (one file shared with the CLI: app.settings).
+        self.settings = settings if settings is not None else app_settings.load()
+        #: What the window remembers between runs (recent files, seal size).
+        self.state = state if state is not None else WindowState.load()
+        self._state_lock = threading.Lock()
+        self._state_seq = self._state_written = 0
         i18n.set_language(self.settings.language)
         self.runner = TaskRunner(self)
         self.renderer = PageRenderer(self)
         self.keys = KeyWatcher(self.runner, self, monitor=monitor_keys)
-        self.key_actions = KeyActions(self, self.runner)
+        self._key_actions: KeyActions | None = None
         #: Extra trusted roots (DER) for the signature panel, besides the configured trust store.
         self.trust_roots_der: list[bytes] = []
         self.doc: DocInfo | None = None
@@ -119,17 +132,18 @@ class MainWindow(QMainWindow):
         self._preview_items: list[Any] = []
         self._build()
         self.retranslate()
-        language_signal().changed.connect(lambda _lang: self.retranslate())
+        language_signal().changed.connect(self._language_changed)
         self.resize(1280, 800)
         self.setAcceptDrops(True)
+        # Processes (token host, render and engine processes) start once the window is on screen.
         if scan_keys:
-            QTimer.singleShot(0, self.keys.rescan)
-        QTimer.singleShot(0, self._warm_up)
+            QTimer.singleShot(50, self, self.keys.rescan)
+        QTimer.singleShot(50, self, self._warm_up)
 
     # -- construction ------------------------------------------------------------------------------
     def _build(self) -> None:
         self.viewer = DocumentView(self.renderer)
-        self.viewer.seal_size_mm = self.settings.seal_size_mm
+        self.viewer.seal_size_mm = self.state.seal_size_mm
         self.thumbs = ThumbnailStrip(self.renderer)
         self.banner = Banner()
         self.empty = QLabel()
@@ -154,22 +168,10 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(center)
 
         self.key_panel = KeyPanel()
-        self.key_dock = QDockWidget()
-        self.key_dock.setObjectName("keyDock")
-        self.key_dock.setWidget(self.key_panel)
-        self.key_dock.setFeatures(QDockWidget.DockWidgetFeature.NoDockWidgetFeatures)
-        self.key_dock.setTitleBarWidget(QWidget())
-        self.key_dock.setMinimumWidth(300)
-        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.key_dock)
+        self.key_dock = self._dock(self.key_panel, "keyDock", Qt.DockWidgetArea.LeftDockWidgetArea, 300, 360)
         self.sig_panel = SignaturePanel()
-        self.sig_dock = QDockWidget()
-        self.sig_dock.setObjectName("signatureDock")
-        self.sig_dock.setWidget(self.sig_panel)
-        self.sig_dock.setFeatures(QDockWidget.DockWidgetFeature.NoDockWidgetFeatures)
-        self.sig_dock.setTitleBarWidget(QWidget())
-        self.sig_dock.setMinimumWidth(300)
-        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.sig_dock)
-        self.resizeDocks([self.key_dock, self.sig_dock], [310, 320], Qt.Orientation.Horizontal)
+        self.sig_dock = self._dock(self.sig_panel, "signatureDock", Qt.DockWidgetArea.RightDockWidgetArea, 280, 420)
+        self.resizeDocks([self.key_dock, self.sig_dock], [320, 300], Qt.Orientation.Horizontal)
 
         self._actions()
         self._menus()
@@ -197,9 +199,21 @@ class MainWindow(QMainWindow):
         self.thumbs.page_clicked.connect(self.viewer.go_to_page)
         self.sig_panel.signature_clicked.connect(self.show_signature)
         self.renderer.failed.connect(lambda exc: self.notify(error_text(exc)))
-        self.banner.accepted.connect(self.sign)
+        self.banner.accepted.connect(self._banner_accepted)
         self.banner.declined.connect(self.decline_review)
         self._show_empty(True)
+
+    def _dock(self, panel: QWidget, name: str, area: Qt.DockWidgetArea, least: int, most: int) -> QDockWidget:
+        """A fixed side panel (the panels carry their own titles)."""
+        dock = QDockWidget()
+        dock.setObjectName(name)
+        dock.setWidget(panel)
+        dock.setFeatures(QDockWidget.DockWidgetFeature.NoDockWidgetFeatures)
+        dock.setTitleBarWidget(QWidget())
+        dock.setMinimumWidth(least)
+        dock.setMaximumWidth(most)
+        self.addDockWidget(area, dock)
+        return dock
 
     def _action(self, name: str, slot: Any, shortcut: QKeySequence | str | None = None) -> QAction:
         action = QAction(self)
@@ -290,6 +304,7 @@ class MainWindow(QMainWindow):
         self.page_spin.setRange(0, 0)
         self.page_spin.setKeyboardTracking(False)
         self.page_spin.valueChanged.connect(lambda v: self.viewer.go_to_page(v - 1) if v > 0 else None)
+        self.page_spin.setEnabled(False)
         tb.addWidget(self.page_spin)
         self.page_total = QLabel(" / 0 ")
         tb.addWidget(self.page_total)
@@ -362,6 +377,19 @@ class MainWindow(QMainWindow):
         self._update_banner()
         self._update_status()
 
+    @property
+    def key_actions(self) -> KeyActions:
+        """Certificate and PIN actions of the UKey panel (made on first use)."""
+        if self._key_actions is None:
+            from app.ui.key_actions import KeyActions
+
+            self._key_actions = KeyActions(self, self.runner)
+        return self._key_actions
+
+    def _language_changed(self, _lang: str) -> None:
+        self.statusBar().clearMessage()  # a sentence in the other language would stay otherwise
+        self.retranslate()
+
     # -- small helpers -----------------------------------------------------------------------------
     def _title(self) -> str:
         base = "BidSeal"
@@ -385,6 +413,8 @@ class MainWindow(QMainWindow):
 
     def show_error(self, exc: Any, title: str | None = None) -> ErrorDialog:
         """Show an error sentence (with details folded away); available to every dialog."""
+        from app.ui.dialogs.error_dialog import show_error
+
         self.last_error = exc
         return show_error(self, exc, title)
 
@@ -394,7 +424,9 @@ class MainWindow(QMainWindow):
 
     def _warm_up(self) -> None:
         from app.ui.engine_client import engine_pool
+        from app.ui.review import remove_stale_reviews
 
+        self.renderer.warm_up()
         remove_stale_reviews()
         self.runner.submit(lambda ctx: engine_pool().prewarm(), name="engine-warm-up")
 
@@ -539,24 +571,44 @@ class MainWindow(QMainWindow):
         self.viewer.set_document(info)
         self.thumbs.set_page_count(info.page_count)
         self.page_spin.blockSignals(True)
+        self.page_spin.setEnabled(True)
         self.page_spin.setRange(1, info.page_count)
         self.page_spin.setValue(1)
         self.page_spin.blockSignals(False)
         self.page_total.setText(f" / {info.page_count} ")
         self._show_empty(False)
         if self.review is None or Path(info.path) != self.review.copy:
-            self.settings.add_recent(info.path)
-            self._save_settings()
+            self.state.add_recent(info.path)
+            self._save_state()
         self.setWindowTitle(self._title())
         self._update_banner()
         self._update_status()
-        if info.page_count > len(info.pages):
-            self._load_geometry(info)
         if verification is not None:
             self._verified(verification)
         else:
-            self._verify(info.path)
+            self.sig_panel.set_checking()
+        # The first page is drawn before the background work starts competing for the CPU.
+        self._after_first_page(info, verification is None)
         self.document_opened.emit(info)
+
+    def _after_first_page(self, info: DocInfo, verify: bool) -> None:
+        started = [False]
+
+        def start(*_: Any) -> None:
+            if started[0] or getattr(self, "_shut", False):
+                return
+            started[0] = True
+            with contextlib.suppress(RuntimeError, TypeError):
+                self.renderer.page_ready.disconnect(start)
+            if self.doc is not info:
+                return
+            if info.page_count > len(info.pages):
+                self._load_geometry(info)
+            if verify:
+                self._verify(info.path)
+
+        self.renderer.page_ready.connect(start)
+        QTimer.singleShot(400, self, start)  # cancelled if the window goes first
 
     def _load_geometry(self, info: DocInfo) -> None:
         path, start, total = info.path, len(info.pages), info.page_count
@@ -566,7 +618,7 @@ class MainWindow(QMainWindow):
 
             at = start
             while at < total and not ctx.cancel.is_set():
-                ctx.partial(self.renderer.call("geometry", {"path": path, "start": at, "count": GEOMETRY_CHUNK}))
+                ctx.partial(ctx.engine("geometry", {"path": path, "start": at, "count": GEOMETRY_CHUNK}))
                 at += GEOMETRY_CHUNK
             return at
 
@@ -613,6 +665,7 @@ class MainWindow(QMainWindow):
         self.sig_panel.set_empty()
         self.page_spin.setRange(0, 0)
         self.page_total.setText(" / 0 ")
+        self.page_spin.setEnabled(False)
         self._show_empty(True)
         self.setWindowTitle(self._title())
         self._update_banner()
@@ -620,18 +673,32 @@ class MainWindow(QMainWindow):
 
     def _fill_recent(self) -> None:
         self.recent_menu.clear()
-        for path in self.settings.recent_files:
+        for path in self.state.recent_files:
             action = self.recent_menu.addAction(path)
             action.triggered.connect(lambda _c=False, p=path: self.open_file(p))
-        if not self.settings.recent_files:
+        if not self.state.recent_files:
             empty = self.recent_menu.addAction(tr("（无）", "(none)"))
             empty.setEnabled(False)
 
-    def _save_settings(self) -> None:
-        try:
-            self.settings.save()
-        except OSError as exc:
-            self.notify(tr(f"无法保存设置：{exc}", f"Settings could not be saved: {exc}"))
+    def _save_state(self) -> None:
+        """Write the window state on a worker thread (the UI thread never waits on the disk)."""
+        import copy
+
+        snapshot = copy.deepcopy(self.state)
+        self._state_seq += 1
+        seq = self._state_seq
+
+        def save(ctx: TaskContext) -> None:
+            try:
+                with self._state_lock:  # in order: an older snapshot never overwrites a newer one
+                    if seq > self._state_written:
+                        snapshot.save()
+                        self._state_written = seq
+            except OSError as exc:
+                raise BidSealError("无法保存最近打开的文件列表。", "The list of recent files could not be saved.",
+                                   code="ERR_SETTINGS_FILE", details={"reason": str(exc)}) from exc
+
+        self.runner.submit(save, name="save-state", on_error=lambda exc: self.notify(error_text(exc)))
 
     # -- view state ------------------------------------------------------------------------------------
     def _page_changed(self, page: int) -> None:
@@ -681,18 +748,23 @@ class MainWindow(QMainWindow):
     def _update_banner(self) -> None:
         if self.review is not None:
             self.banner.show_message(
-                tr(f"网站 {self.review.origin} 请求您为此文件签章。请核对文件内容、放置印章后点击“签章并返回”；"
-                   "不同意请点击“拒绝”。BidSeal 只签署此处显示的文件。",
+                tr(f"网站 {self.review.origin} 请求您为此文件签章。请核对文件内容、放置印章后点击“"
+                   f"{self._review_button()[0]}”；不同意请点击“拒绝”。BidSeal 只签署此处显示的文件。",
                    f"The web site {self.review.origin} asks you to seal this file. Check it, place your seals, "
-                   "then click “Sign and return”; click “Decline” if you do not agree. BidSeal signs exactly "
-                   "the file shown here."),
-                "review", tr("签章并返回", "Sign and return"), tr("拒绝", "Decline"))
+                   f"then click “{self._review_button()[1]}”; click “Decline” if you do not agree. BidSeal "
+                   "signs exactly the file shown here."),
+                "review", tr(*self._review_button()), tr("拒绝", "Decline"))
         elif self.doc is not None and not self.doc.sealable and self.doc.refusal is not None:
             err = error_from_wire(self.doc.refusal)
             self.banner.show_message(tr("此文件只能查看，不能签章：", "This file can be viewed but not sealed: ")
                                      + error_text(err), "warn")
         else:
             self.banner.clear()
+
+    def _review_button(self) -> tuple[str, str]:
+        if self.review is not None and not self.review.sign:
+            return "确认盖章位置", "Confirm the seal positions"
+        return "签章并返回", "Sign and return"
 
     def about(self) -> None:
         from app import __version__
@@ -705,10 +777,27 @@ class MainWindow(QMainWindow):
         box.open()
 
     def set_language(self, lang: str) -> None:
-        self.settings.language = "en" if lang == "en" else "zh"
-        self._save_settings()
-        (self.act_en if self.settings.language == "en" else self.act_zh).setChecked(True)
-        switch_language(self.settings.language)
+        """Switch the window's language and remember it in the shared settings."""
+        value = "en" if str(lang).lower().startswith("en") else "zh_CN"
+        if value != self.settings.language:
+            self.settings = replace(self.settings, language=value)
+
+            def save(ctx: TaskContext) -> None:
+                app_settings.update(language=value)
+
+            self.runner.submit(save, name="save-language", on_error=lambda exc: self.notify(error_text(exc)))
+        self._apply_language()
+
+    def apply_settings(self, settings: app_settings.Settings) -> None:
+        """Use settings a dialog has just saved (language, output folder and naming)."""
+        self.settings = settings
+        self._apply_language()
+
+    def _apply_language(self) -> None:
+        en = self.settings.language == "en"
+        (self.act_en if en else self.act_zh).setChecked(True)
+        if i18n.language() != ("en" if en else "zh"):
+            switch_language("en" if en else "zh")
 
     # -- signatures --------------------------------------------------------------------------------------
     def show_signature(self, sig: SignatureView) -> None:
@@ -774,7 +863,9 @@ class MainWindow(QMainWindow):
         if not self._need_document():
             return None
         self._close_placement_dialog()
-        dialog = KeywordDialog(self.seal_choices(), self, seal_size_mm=self.settings.seal_size_mm,
+        from app.ui.dialogs.keyword_dialog import KeywordDialog
+
+        dialog = KeywordDialog(self.seal_choices(), self, seal_size_mm=self.state.seal_size_mm,
                                **({"keyword": keyword} if keyword else {}))
         if occurrence is not None:
             dialog.nth.setChecked(True)
@@ -806,6 +897,8 @@ class MainWindow(QMainWindow):
             self.notify(tr("骑缝章至少需要两页。", "A cross-page seal needs at least two pages."))
             return None
         self._close_placement_dialog()
+        from app.ui.dialogs.crosspage_dialog import CrossPageDialog
+
         dialog = CrossPageDialog(self.seal_choices(), self.doc.page_count, self)
         dialog.preview_requested.connect(lambda spec, choice: self._preview(dialog, spec, choice))
 
@@ -833,7 +926,7 @@ class MainWindow(QMainWindow):
             return None
         if self.review is not None:
             return self.review.output
-        return default_output_path(self.doc.path, self.settings.output_suffix or "-已签章")
+        return default_output_path(self.doc.path, self.settings.output_path("sealed", self.doc.path))
 
     def sign_as(self) -> SigningFlow | None:
         if self.doc is None:
@@ -858,6 +951,8 @@ class MainWindow(QMainWindow):
         identity, view = self.current_identity()
         out = Path(output_path) if output_path else self.default_output()
         assert out is not None
+        from app.ui.signing import SigningFlow
+
         review = self.review
         flow = SigningFlow(self, self.runner, identity, view, self.viewer.plan.to_specs(), self.doc.path, str(out),
                            extra_roots=self.trust_roots_der,
@@ -886,6 +981,7 @@ class MainWindow(QMainWindow):
         self.signed.emit(output)
         if review is not None:
             self.review = None
+            self._update_banner()
             review.finish(output, None)
         view = result.get("verification")
         handle = self.open_file(output, verification=view)
@@ -901,7 +997,7 @@ class MainWindow(QMainWindow):
 
     # -- review requests from the localhost helper --------------------------------------------------------------
     def open_for_review(self, pdf_path: str | os.PathLike[str], hints: Mapping[str, Any] | ReviewHints | None = None,
-                        on_done: Any = None, *, origin: str = "") -> TaskHandle:
+                        on_done: Any = None, *, origin: str = "", sign: bool = True) -> TaskHandle:
         """Show a PDF a web page sent, for the bidder to review, seal and sign - or decline.
 
         :param pdf_path: the PDF received (it is copied to a private folder; that copy is
@@ -914,12 +1010,18 @@ class MainWindow(QMainWindow):
             one, closes the window, or the file cannot be opened. Called exactly once, on the
             UI thread.
         :param origin: the web site that asked (shown in the banner).
+        :param sign: False for review only: the bidder places the seals and confirms, and
+            ``on_done(ReviewedPlacements, None)`` hands back where they go (plain placement
+            specs, displayed page coordinates, as :meth:`SealingPlan.to_specs`) for a caller
+            that seals the file itself; nothing is signed here and no PIN is asked.
         """
         if self.review is not None:
             self.decline_review("replaced by a new request")
 
+        from app.ui.review import ReviewSession
+
         def prepare(ctx: TaskContext) -> ReviewSession:
-            return ReviewSession.prepare(pdf_path, origin, hints, on_done)
+            return ReviewSession.prepare(pdf_path, origin, hints, on_done, sign=sign)
 
         def ready(session: ReviewSession) -> None:
             self.review = session
@@ -942,6 +1044,38 @@ class MainWindow(QMainWindow):
                                    code="ERR_REVIEW_INPUT", details={"reason": str(exc)}) from exc
 
         return self.runner.submit(prepare_safe, name="review-prepare", on_result=ready, on_error=failed)
+
+    def _banner_accepted(self) -> None:
+        if self.review is not None and not self.review.sign:
+            self.confirm_review()
+        else:
+            self.sign()
+
+    def confirm_review(self) -> None:
+        """Review-only requests: hand the confirmed placements back (the shown copy is checked
+        unchanged first)."""
+        session = self.review
+        if session is None:
+            return
+        specs = self.viewer.plan.to_specs()
+        if not specs:
+            self.notify(tr("请先放置印章，再确认。", "Place the seals first, then confirm."))
+            return
+        from app.ui.review import ReviewedPlacements
+
+        def check(ctx: TaskContext) -> ReviewedPlacements:
+            session.check_unchanged()
+            return ReviewedPlacements(session.source, session.digest, tuple(specs))
+
+        def done(result: ReviewedPlacements) -> None:
+            if self.review is session:
+                self.review = None
+                self._update_banner()
+                self._update_status()
+            session.finish(result, None)  # type: ignore[arg-type]
+            self.notify(tr("已确认盖章位置。", "The seal positions were confirmed."))
+
+        self.runner.submit(check, name="review-confirm", on_result=done, on_error=self.show_error)
 
     def _review_failed(self, session: ReviewSession, exc: BidSealError) -> None:
         if self.review is session:
@@ -968,6 +1102,8 @@ class MainWindow(QMainWindow):
             return
         self._update_banner()
         self._update_status()
+        from app.ui.review import ReviewDeclined
+
         session.finish(None, ReviewDeclined(why))
         if why == "declined":
             self.notify(tr("已拒绝该网页的签章请求。", "The web page's request was declined."))

@@ -74,10 +74,20 @@ def rss_kib(pid: int) -> int:
     return int(psutil.Process(pid).memory_info().rss // 1024)
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time the helper process used so far: unlike wall-clock latency, it does not
+    grow when other programs compete for the cores (the 2-core machine is shared)."""
+    import psutil
+
+    t = psutil.Process(pid).cpu_times()
+    return float(t.user + t.system)
+
+
 # -- a minimal keep-alive HTTP client (asyncio streams) ---------------------------------------
 
 async def _client(port: int, jobs: asyncio.Queue, rate_per_client: float, out: list, errors: list) -> None:
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    last = time.monotonic()
     try:
         while True:
             try:
@@ -86,6 +96,9 @@ async def _client(port: int, jobs: asyncio.Queue, rate_per_client: float, out: l
                 return
             if rate_per_client > 0:
                 await asyncio.sleep(random.expovariate(rate_per_client))
+            if time.monotonic() - last > 4.0:  # the helper closes keep-alive connections idle 5 s
+                writer.close()
+                reader, writer = await asyncio.open_connection("127.0.0.1", port)
             body = json.dumps({"nonce": nonce}).encode()
             request = (f"POST /v1/login HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nOrigin: {HUB}\r\n"
                        f"BidSeal-Protocol: 1\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n"
@@ -103,6 +116,7 @@ async def _client(port: int, jobs: asyncio.Queue, rate_per_client: float, out: l
                 errors.append(head.split(b"\r\n")[0].decode() + " " + payload[:200].decode(errors="replace"))
             else:
                 out.append((elapsed, nonce, payload))
+            last = time.monotonic()
     finally:
         writer.close()
 
@@ -145,7 +159,9 @@ def login_round_trip(requests: int, concurrency: int, rate: float) -> dict:
             rss0 = rss_kib(child.pid)
             asyncio.run(_drive(port, max(50, requests // 5), min(concurrency, 10), 0))  # warm-up
             rss1 = rss_kib(child.pid)
+            cpu0 = cpu_seconds(child.pid)
             out, errors, wall = asyncio.run(_drive(port, requests, concurrency, rate))
+            cpu = cpu_seconds(child.pid) - cpu0
             rss2 = rss_kib(child.pid)
         finally:
             child.terminate()
@@ -167,6 +183,8 @@ def login_round_trip(requests: int, concurrency: int, rate: float) -> dict:
             "p50_ms": round(_pct(lat, 50), 2) if lat else None, "p90_ms": round(_pct(lat, 90), 2) if lat else None,
             "p99_ms": round(_pct(lat, 99), 2) if lat else None, "max_ms": round(max(lat) * 1000, 2) if lat else None,
             "mean_ms": round(statistics.mean(lat) * 1000, 2) if lat else None,
+            "helper_cpu_ms_per_login": round(cpu * 1000 / max(1, requests), 3),
+            "load_average": [round(x, 1) for x in os.getloadavg()],
             "rss_kib_start_warm_end": [rss0, rss1, rss2]}
 
 
@@ -183,10 +201,11 @@ def verifier_throughput(tokens: int) -> dict:
     verifier = TokenVerifier(HUB, [pki.root_cert], nonces)
     verifier.verify(*made[0])  # chain verdict cached, as in a running hub
     batch = made[1:tokens + 1]
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     for tok, n in batch:
         verifier.verify(tok, n)
     one = len(batch) / (time.perf_counter() - t0)
+    per_cpu_second = len(batch) / (time.process_time() - c0)
     rest = made[tokens + 1:]
     half = len(rest) // 2
     t0 = time.perf_counter()
@@ -197,7 +216,8 @@ def verifier_throughput(tokens: int) -> dict:
     for t in threads:
         t.join()
     two = len(rest) / (time.perf_counter() - t0)
-    return {"tokens": tokens, "tokens_per_s_1_thread": round(one), "tokens_per_s_2_threads": round(two)}
+    return {"tokens": tokens, "tokens_per_s_1_thread": round(one), "tokens_per_s_2_threads": round(two),
+            "tokens_per_cpu_second": round(per_cpu_second)}
 
 
 def run(requests: int = 1000, concurrency: int = 50, rate: float = 250.0, tokens: int = 1000,

@@ -17,9 +17,9 @@ files: one and two signatures (classic xref tables) and a signed file rewritten 
 object streams and an xref stream; the first bytes of an input choose a seed and a
 splice (overwrite / insert / delete) so the fuzzer starts deep inside valid PDF.
 
-Every crash found is kept as a regression test in tests/pdfsign/test_fuzz_regressions.py,
-and ``tests/pdfsign/test_fuzz_regressions.py`` runs this property with hypothesis for a
-bounded number of examples on every test run.
+Every crash found is kept as a regression test in ``tests/pdfsign/test_fuzz_regressions.py``,
+which also runs this property with hypothesis for a bounded number of examples on every
+test run.
 """
 
 from __future__ import annotations

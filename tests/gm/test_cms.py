@@ -320,12 +320,35 @@ def test_without_signed_attributes() -> None:
         ci["content"]["signer_infos"][0]["signature"] = sm2.sign_digest(d.sign_key, DIGEST)
 
     der_no_z = _rebuild(der, no_z)
-    info = cms.verify_detached(der_no_z, DIGEST)
+    # ... but a bare digest without Z is not an SM2 signature: refused by default ...
+    for info in (cms.verify_detached(der_no_z, DIGEST), cms.verify_detached(der_no_z, content=CONTENT)):
+        assert not info.valid and info.sm2_id is None and info.problems == ["SM2_WITHOUT_Z"]
+    # ... and accepted only with the compatibility switch, reported as sm2_id "none".
+    info = cms.verify_detached(der_no_z, DIGEST, allow_no_z=True)
     assert info.valid and info.sm2_id == "none"
-    assert cms.verify_detached(der_no_z, content=CONTENT).sm2_id == "none"
-    # ... but a Z-based one needs the content.
+    assert cms.verify_detached(der_no_z, content=CONTENT, allow_no_z=True).sm2_id == "none"
+    # A Z-based one needs the content, or the caller hashing SM3(prefix || content).
     info = cms.verify_detached(der, DIGEST)
     assert not info.signature_valid and info.digest_matches is None and not info.valid
+    info = cms.verify_detached(der, DIGEST, content_hasher=lambda prefix: sm3(prefix + CONTENT))
+    assert info.valid and info.sm2_id == "default"
+    assert not cms.verify_detached(der, DIGEST, content_hasher=lambda prefix: sm3(prefix + CONTENT + b"x")).valid
+
+
+def test_signed_attributes_over_a_bare_digest_without_z() -> None:
+    """e = SM3(DER(signedAttrs)) with no Z: SM2_WITHOUT_Z unless the switch is on."""
+    d = shared_demo()
+
+    def no_z(ci: acms.ContentInfo) -> None:
+        si = ci["content"]["signer_infos"][0]
+        attrs = b"\x31" + si["signed_attrs"].dump()[1:]
+        si["signature"] = sm2.sign_digest(d.sign_key, sm3(attrs))
+
+    der = _rebuild(_sign(), no_z)
+    info = cms.verify_detached(der, DIGEST)
+    assert not info.valid and info.problems == ["SM2_WITHOUT_Z"]
+    info = cms.verify_detached(der, DIGEST, allow_no_z=True)
+    assert info.valid and info.sm2_id == "none"
 
 
 @pytest.mark.parametrize("data", [b"", b"\x00", b"not a cms", b"\x30\x80", b"\x30\x03\x06\x01\x00"])

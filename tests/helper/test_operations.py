@@ -187,3 +187,44 @@ def test_refusing_consent_three_times_pauses_the_origin(helper: Running) -> None
 
 def test_scripted_consent_records_the_project(helper: Running) -> None:
     assert isinstance(helper.consent, ScriptedConsent)
+
+
+class WindowSignsReview(ScriptedReview):
+    """Like the GUI's sealing workspace: the front end seals the reviewed file itself and
+    hands back the signed file (``forge`` replaces it with another document instead)."""
+
+    def __init__(self, pki: DemoPKI, seal_png: bytes, forge: bool = False) -> None:
+        super().__init__()
+        self.pki, self.seal_png, self.forge = pki, seal_png, forge
+
+    async def review(self, request):  # type: ignore[no-untyped-def]
+        from app.helper.review import ReviewResult, placement_for
+        from app.pdfsign import Seal, seal_pdf
+
+        self.requests.append(request)
+        out = request.pdf_path.with_name(request.pdf_path.name + ".window.pdf")
+        src = request.pdf_path
+        if self.forge:
+            doc = pymupdf.open()
+            doc.new_page().insert_text((72, 72), "another bid")
+            src = request.pdf_path.with_name("forged.pdf")
+            doc.save(src)
+        seal_pdf(src, out, self.pki.signer(), [Seal(placement_for(request), self.seal_png)])
+        return ReviewResult(True, signed_pdf=out)
+
+
+@pytest.mark.parametrize("forge", [False, True])
+def test_sign_pdf_sealed_by_the_window(tmp_path: Path, pki: DemoPKI, seal_png: bytes, forge: bool) -> None:
+    pdf = Path(__file__).resolve().parents[2] / "resources" / "samples" / "bid-sample.pdf"
+    keys = SoftwareKeys(pki.signer(), pki.unwrapper(), seals={"company": seal_png})
+    running = start_helper(tmp_path, keys, review=WindowSignsReview(pki, seal_png, forge))
+    try:
+        with running.client(**{"Content-Type": "application/pdf"}) as c:
+            r = c.post("/v1/sign-pdf", content=pdf.read_bytes())
+        if forge:
+            assert r.json()["error"]["code"] == "ERR_INVALID_DATA"
+        else:
+            assert r.status_code == 200 and r.content.startswith(pdf.read_bytes())
+        assert len(running.review.requests) == 1
+    finally:
+        running.server.stop()

@@ -36,7 +36,9 @@ def free_ports(n: int) -> list[int]:
 
 
 class Servers:
-    """uvicorn servers for some Starlette apps on one event loop in a daemon thread."""
+    """uvicorn servers for some Starlette apps, each on its own event loop and thread (as
+    separate processes would be: the hub's callbacks to the trading system never wait for
+    worker threads of the hub's own pool)."""
 
     def __init__(self, apps: list[Any], ports: list[int]) -> None:
         import uvicorn
@@ -44,16 +46,13 @@ class Servers:
         self.servers = [uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error",
                                                       lifespan="off"))
                         for app, port in zip(apps, ports, strict=True)]
-        self.thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        async def main() -> None:
-            await asyncio.gather(*(s.serve() for s in self.servers))
-
-        asyncio.run(main())
+        self.threads: list[threading.Thread] = []
 
     def start(self) -> Servers:
-        self.thread.start()
+        for server in self.servers:
+            t = threading.Thread(target=lambda s=server: asyncio.run(s.serve()), daemon=True)
+            t.start()
+            self.threads.append(t)
         deadline = time.time() + 20
         while not all(s.started for s in self.servers):
             assert time.time() < deadline, "servers did not start"
@@ -63,7 +62,8 @@ class Servers:
     def stop(self) -> None:
         for s in self.servers:
             s.should_exit = True
-        self.thread.join(10)
+        for t in self.threads:
+            t.join(10)
 
 
 @dataclass

@@ -184,6 +184,16 @@ def test_signed_file_that_changed_the_original_or_is_untrusted_is_refused(regist
     assert len(_events(live, "onSignature")) == before
 
 
+def test_pages_and_their_scripts_are_served(registered: Live) -> None:
+    for base in (live_urls := (registered.hub_url, registered.demo_url)):
+        for path in ("/static/bidseal.js", "/static/hub/hub.css"):
+            r = requests.get(base + path, timeout=10)
+            assert r.status_code == 200 and len(r.content) > 100, (base, path)
+    demo = requests.get(registered.demo_url + "/", timeout=10)
+    assert demo.status_code == 200 and "/static/hub/demo.js" in demo.text and "演示交易系统" in demo.text
+    assert live_urls
+
+
 def test_iframe_signing_page_and_upload(registered: Live, tmp_path: Path) -> None:
     live = registered
     start = live.plat.demo.start_iframe_sign()

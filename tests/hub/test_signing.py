@@ -129,3 +129,14 @@ def test_sm2_sign_by_another_key_fails() -> None:
     with pytest.raises(HubError):
         signing.verify(PATH, FIELDS, signing.SignToken("HMAC-SM3", token.timestamp, token.nonce, token.signature),
                        secret="x")
+
+
+def test_base64_fast_path_equals_percent_encoding() -> None:
+    import os
+    from urllib.parse import quote
+
+    for n in (300, 3000, 100_000):
+        text = base64.b64encode(os.urandom(n)).decode()
+        assert signing.encode_value(text) == quote(text.encode(), safe="-._~")
+    mixed = "A" * 300 + "中文 &="
+    assert signing.encode_value(mixed) == quote(mixed.encode(), safe="-._~")

@@ -294,3 +294,21 @@ def test_new_objects_are_compressed_and_the_image_has_no_foreign_references(tmp_
     assert image and b"/ColorSpace/DeviceRGB" in image.group(0) and b"/SMask" in image.group(0)
     for m in re.finditer(rb"stream\r?\n(.*?)\r?\nendstream", tail, re.S):
         zlib.decompress(m.group(1))  # every new stream is Flate
+
+
+def test_preflight_refuses_before_any_signing(tmp_path, seal_png):
+    """The checks front ends run before the PIN: same refusals as sealing, nothing written."""
+    from app.pdfsign.signer import preflight
+
+    preflight(odd_pdf(tmp_path / "ok.pdf"), [Seal(RectPlacement(0, SEAL_RECT), seal_png)])
+    with pytest.raises(PdfSignError) as ei:
+        preflight(_certified(tmp_path, 1), [Seal(RectPlacement(0, SEAL_RECT), seal_png)])
+    assert ei.value.code == "ERR_PDF_CERTIFIED_LOCKED"
+    cycle = raw_pdf(tmp_path / "cycle.pdf", {
+        1: b"<</Type/Catalog/Pages 2 0 R>>", 2: b"<</Type/Pages/Kids[3 0 R 4 0 R]/Count 2>>",
+        3: b"<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>", 4: b"<</Type/Pages/Parent 2 0 R/Kids[2 0 R]/Count 1>>",
+    })
+    with pytest.raises(PdfSignError) as ei:
+        preflight(cycle, [Seal(RectPlacement(0, SEAL_RECT), seal_png)])
+    assert ei.value.code == "ERR_PDF_UNSUPPORTED"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cert1False.pdf", "cycle.pdf", "ok.pdf"]

@@ -3,9 +3,10 @@ modification verdicts on the same files.
 
 Mapping: our ``signature_added`` is pyHanko's FORM_FILLING (it files new signature
 fields under form filling) or LTA_UPDATES; our ``modified`` is its OTHER or
-ANNOTATIONS (we do not allow new non-widget annotations at all). Known, deliberate
-difference not tested here: bytes after the last ``%%EOF`` are ``modified`` for us
-while pyHanko ignores them.
+ANNOTATIONS (we do not allow new non-widget annotations at all).
+
+Where BidSeal is deliberately stricter, :data:`STRICTER` names the case, what each
+verifier says, and why (the adversarial cases of issue 8).
 """
 
 from __future__ import annotations
@@ -48,6 +49,13 @@ def _empty_id() -> bytes:
 def _form_filled(tmp: Path) -> bytes:
     path = tmp / "f.pdf"
     path.write_bytes(vf.sign_pdf(vf.make_pdf_with_text_field(), None, vf.SignOptions()))
+    vf.fill_text_field(path, "42")
+    return path.read_bytes()
+
+
+def _form_filled_certified(tmp: Path) -> bytes:
+    path = tmp / "f.pdf"
+    path.write_bytes(vf.sign_pdf(vf.make_pdf_with_text_field(), None, vf.SignOptions(docmdp=2)))
     vf.fill_text_field(path, "42")
     return path.read_bytes()
 
@@ -96,7 +104,7 @@ CASES: dict[str, Callable[[Path], bytes]] = {
     "two_successive": lambda t: _two(),
     "cross_page": lambda t: _cross_page(),
     "empty_id": lambda t: _empty_id(),
-    "form_filled": _form_filled,
+    "form_filled_after_certification": _form_filled_certified,
     "field_restyled": _field_restyled,
     "content_replaced": lambda t: _content_replaced(),
     "annotation_added": lambda t: _annotation_added(),
@@ -135,3 +143,82 @@ def test_pyhanko_agrees_on_digest_mismatch() -> None:
     (ours,) = verify_pdf(data, trust_roots=[vf.pki().root_cert]).signatures
     (ph,) = vf.pyhanko_results(data, [vf.pki().root_cert])
     assert ours.status == "invalid" and not ph["intact"]
+
+
+# -- where BidSeal is deliberately stricter -------------------------------------------------------
+
+
+def _form_filled_approval(tmp: Path) -> bytes:
+    path = tmp / "f.pdf"
+    path.write_bytes(vf.sign_pdf(vf.make_pdf_with_text_field(), None, vf.SignOptions()))
+    vf.fill_text_field(path, "42")
+    return path.read_bytes()
+
+
+def _stray_bytes(tmp: Path) -> bytes:
+    return vf.signed_pdf() + b"\n% appended after the last %%EOF\nBT (x) Tj ET\n"
+
+
+def _dangling_reference_defined(tmp: Path) -> bytes:
+    from tests.pdfsign import test_attacks as ta
+
+    base = vf.make_pdf(pages=1)
+    page, content = ta.page_and_content(base)
+    n = vf.next_free_number(base) + 5
+    body = vf.object_body(base, page).replace(b"%d 0 R" % content, b"%d 0 R %d 0 R" % (content, n))
+    signed = vf.sign_pdf(vf.append_update(base, {page: body}, size=vf.next_free_number(base)))
+    return vf.append_update(signed, {n: ta.stream(ta.RED_BOX)})
+
+
+def _unsigned_widget(tmp: Path) -> bytes:
+    from tests.pdfsign import test_attacks as ta
+
+    one = vf.signed_pdf()
+    s = PdfStructure(PdfSource(one))
+    n, page = vf.next_free_number(one), vf.page_object_numbers(one)[0]
+    acro = s.resolve(s.trailer()["Root"])["AcroForm"]
+    fields = " ".join(f"{r.num} 0 R" for r in s.resolve(acro)["Fields"]) + f" {n} 0 R"
+    return vf.append_update(one, {
+        n: b"<</Type/Annot/Subtype/Widget/FT/Sig/T(Empty)/F 132/Rect[50 600 250 700]/P %d 0 R"
+           b"/AP<</N %d 0 R>>>>" % (page, n + 1),
+        n + 1: ta.stream(b"1 0 0 rg 0 0 200 100 re f", b"/Type/XObject/Subtype/Form/BBox[0 0 200 100]"),
+        page: re.sub(rb"/Annots\s*\[", b"/Annots[%d 0 R " % n, vf.object_body(one, page)),
+        acro.num: b"<</Fields[" + fields.encode() + b"]/SigFlags 3>>",
+    })
+
+
+#: case -> (builder, our change code, pyHanko's modification level, why we differ)
+STRICTER: dict[str, tuple[Callable[[Path], bytes], str, str, str]] = {
+    "form_filled_after_approval": (
+        _form_filled_approval, "form_changed", "FORM_FILLING",
+        "after an approval signature a reader would see a field value the signer never signed "
+        "(seal one price, show another; the Hide/Replace shadow attacks use form fields); only a "
+        "certification with DocMDP P 2/3 permits filling"),
+    "bytes_after_last_eof": (
+        _stray_bytes, "stray_bytes", "NONE",
+        "bytes after the last %%EOF are not covered by any signature and repairing viewers may use "
+        "them (the Incremental Saving Attack without xref/trailer)"),
+    "dangling_reference_defined": (
+        _dangling_reference_defined, "dangling_reference_defined", "LTA_UPDATES",
+        "the signed page referred to a missing object; defining it later changes what the signed, "
+        "unchanged page draws (a shadow document revealed after signing)"),
+    "unsigned_signature_widget": (
+        _unsigned_widget, "unsigned_widget_added", "FORM_FILLING",
+        "a new signature widget that paints on the page without a valid signature of its own is "
+        "an unsigned overlay (what a USF attacker shows as a seal)"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(STRICTER))
+def test_bidseal_is_deliberately_stricter(case: str, tmp_path: Path) -> None:
+    build, our_code, their_level, _why = STRICTER[case]
+    data = build(tmp_path)
+    roots = [vf.pki().root_cert]
+    (ours,) = [s for s in verify_pdf(data, trust_roots=roots).signatures if s.field_name == "Sig1"]
+    (theirs,) = [r for r in vf.pyhanko_results(data, roots) if r["field"] == "Sig1"]
+    # pyHanko: intact, trusted and acceptable, at the level it grants
+    assert theirs["intact"] and theirs["valid"] and theirs["bottom_line"], theirs
+    assert theirs["modification"] == their_level, theirs
+    # BidSeal: the same signature is invalid because of exactly this change
+    assert ours.integrity and ours.status == "invalid" and ours.modification == "modified"
+    assert our_code in {c["code"] for c in ours.changes}, ours.changes

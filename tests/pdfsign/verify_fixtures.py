@@ -120,6 +120,22 @@ class SignOptions:
     doc_timestamp: bool = False
     #: corrupt the time-stamp token's imprint
     bad_timestamp: bool = False
+    #: who signs the time-stamp token: (certificate, key); default the demo TSA
+    tsa: tuple[Certificate, sm2.PrivateKey] | None = None
+    #: write /ByteRange after /Contents in the signature dictionary (the SWA shape)
+    byterange_after_contents: bool = False
+    #: the field's /Lock dictionary, as PDF text (e.g. "<</Action/All/P 1>>")
+    field_lock: str | None = None
+    #: a FieldMDP /TransformParams dictionary for the signature's /Reference, as PDF text
+    fieldmdp: str | None = None
+    #: the CMS shape: "standard", "no_signed_attrs", "no_content_type",
+    #: "no_message_digest", "content_type_mismatch"
+    cms_variant: str = "standard"
+    #: sign e = SM3(message) without Z (not a standard SM2 signature)
+    bare_digest: bool = False
+    #: the widget rectangle and the content stream of its appearance
+    rect: tuple[float, float, float, float] = (400, 80, 500, 180)
+    appearance: bytes = b"1 0 0 rg 10 10 80 80 re f"
 
 
 def _pdf_str(s: str) -> str:
@@ -152,22 +168,32 @@ def sign_pdf(data: bytes, signer: SoftwareSigner | None = None, opts: SignOption
         sig = doc.get_new_xref()
         kind = ("/Type/DocTimeStamp/Filter/Adobe.PPKLite/SubFilter/ETSI.RFC3161" if opts.doc_timestamp
                 else "/Type/Sig/Filter/Adobe.PPKLite/SubFilter/adbe.pkcs7.detached")
+        refs = []
+        if opts.docmdp is not None:
+            refs.append("<</Type/SigRef/TransformMethod/DocMDP"
+                        f"/TransformParams<</Type/TransformParams/P {opts.docmdp}/V/1.2>>>>")
+        if opts.fieldmdp is not None:
+            refs.append(f"<</Type/SigRef/TransformMethod/FieldMDP/TransformParams{opts.fieldmdp}>>")
+        br_contents = f"/ByteRange{_BR_PLACEHOLDER}/Contents<{'00' * CONTENTS_SIZE}>"
+        if opts.byterange_after_contents:
+            br_contents = f"/Contents<{'00' * CONTENTS_SIZE}>/ByteRange{_BR_PLACEHOLDER}"
         doc.update_object(
             sig,
-            f"<<{kind}"
-            f"/ByteRange{_BR_PLACEHOLDER}/Contents<{'00' * CONTENTS_SIZE}>"
+            f"<<{kind}{br_contents}"
             f"/M(D:{when:%Y%m%d%H%M%S}+00'00')/Reason{_pdf_str(opts.reason)}/Location(Shenyang)"
-            + ("" if opts.docmdp is None else
-               "/Reference[<</Type/SigRef/TransformMethod/DocMDP"
-               f"/TransformParams<</Type/TransformParams/P {opts.docmdp}/V/1.2>>>>]")
+            + (f"/Reference[{''.join(refs)}]" if refs else "")
             + ">>",
         )
+        x0, y0, x1, y1 = opts.rect
 
         def appearance() -> int:
             ap = doc.get_new_xref()
-            doc.update_object(ap, "<</Type/XObject/Subtype/Form/BBox[0 0 100 100]/Resources<<>>>>")
-            doc.update_stream(ap, b"1 0 0 rg 10 10 80 80 re f")
+            doc.update_object(ap, f"<</Type/XObject/Subtype/Form/BBox[0 0 {x1 - x0:g} {y1 - y0:g}]"
+                                  "/Resources<<>>>>")
+            doc.update_stream(ap, opts.appearance)
             return ap
+
+        lock = f"/Lock {opts.field_lock}" if opts.field_lock else ""
 
         page_xrefs = [doc[p].xref for p in opts.pages]
         widgets: list[int] = []
@@ -176,8 +202,8 @@ def sign_pdf(data: bytes, signer: SoftwareSigner | None = None, opts: SignOption
             field = doc.get_new_xref()
             doc.update_object(
                 field,
-                f"<</Type/Annot/Subtype/Widget/FT/Sig/T{name}/F 132/Rect[400 80 500 180]"
-                f"/P {page_xrefs[0]} 0 R/AP<</N {appearance()} 0 R>>/V {sig} 0 R>>",
+                f"<</Type/Annot/Subtype/Widget/FT/Sig/T{name}/F 132/Rect[{x0:g} {y0:g} {x1:g} {y1:g}]"
+                f"/P {page_xrefs[0]} 0 R/AP<</N {appearance()} 0 R>>/V {sig} 0 R{lock}>>",
             )
             widgets.append(field)
         else:
@@ -191,7 +217,7 @@ def sign_pdf(data: bytes, signer: SoftwareSigner | None = None, opts: SignOption
                 )
                 widgets.append(kid)
             kids = " ".join(f"{k} 0 R" for k in widgets)
-            doc.update_object(field, f"<</FT/Sig/T{name}/Kids[{kids}]/V {sig} 0 R>>")
+            doc.update_object(field, f"<</FT/Sig/T{name}/Kids[{kids}]/V {sig} 0 R{lock}>>")
         for px, w in zip(page_xrefs, widgets, strict=True):
             _append_ref(doc, px, "Annots", w)
         cat = doc.pdf_catalog()
@@ -213,7 +239,12 @@ def sign_pdf(data: bytes, signer: SoftwareSigner | None = None, opts: SignOption
         doc.close()
         with open(path, "rb") as f:
             buf = bytearray(f.read())
+    return _finish_signature(buf, prev_len, sig, signer, opts, when)
 
+
+def _finish_signature(buf: bytearray, prev_len: int, sig: int, signer: SoftwareSigner, opts: SignOptions,
+                      when: datetime) -> bytes:
+    """Patch /ByteRange, hash, sign and write the CMS into the placeholder of /Sig ``sig``."""
     tail = bytes(buf[prev_len:])
     m = re.search(rb"(?<![0-9])%d 0 obj" % sig, tail)
     assert m, "signature object not found"
@@ -238,7 +269,12 @@ def sign_pdf(data: bytes, signer: SoftwareSigner | None = None, opts: SignOption
     if opts.wrong_digest:
         digest = bytes(32 - i for i in range(32))
     if opts.doc_timestamp:
-        der = make_timestamp_token(digest, opts.timestamp_time, corrupt=opts.bad_timestamp)
+        der = make_timestamp_token(digest, opts.timestamp_time, corrupt=opts.bad_timestamp, tsa=opts.tsa)
+        hexed = der.hex().upper().encode()
+        buf[c0 + 1:c0 + 1 + len(hexed)] = hexed
+        return bytes(buf)
+    if opts.cms_variant != "standard" or opts.bare_digest:
+        der = _variant_cms(bytes(buf[:c0]) + bytes(buf[c1:]), digest, signer, opts, when)
         hexed = der.hex().upper().encode()
         buf[c0 + 1:c0 + 1 + len(hexed)] = hexed
         return bytes(buf)
@@ -253,7 +289,8 @@ def sign_pdf(data: bytes, signer: SoftwareSigner | None = None, opts: SignOption
         signature = signer.sign_digest(prepared.e)
     unsigned: list[tuple[str, list[bytes]]] = []
     if opts.timestamp:
-        token = make_timestamp_token(SM3(signature).digest(), opts.timestamp_time, corrupt=opts.bad_timestamp)
+        token = make_timestamp_token(SM3(signature).digest(), opts.timestamp_time, corrupt=opts.bad_timestamp,
+                                     tsa=opts.tsa)
         unsigned.append(("1.2.840.113549.1.9.16.2.14", [token]))
     der = cms.assemble(prepared, signature, unsigned_attrs=unsigned)
     hexed = der.hex().upper().encode()
@@ -262,18 +299,98 @@ def sign_pdf(data: bytes, signer: SoftwareSigner | None = None, opts: SignOption
     return bytes(buf)
 
 
+def sign_pdf_raw(data: bytes, signer: SoftwareSigner | None = None, opts: SignOptions | None = None) -> bytes:
+    """Like :func:`sign_pdf` (one widget on the first page) but written by hand with
+    :func:`append_update`, for inputs MuPDF would repair (and then refuse to save
+    incrementally): the signed file keeps every byte of ``data`` as its prefix."""
+    from app.pdfsign.pdfstructure import PdfSource, PdfStructure
+
+    opts = opts or SignOptions()
+    signer = signer or pki().signer()
+    s = PdfStructure(PdfSource(data))
+    root_num = s.trailer()["Root"].num
+    page = next(num for num, _node, leaf in s.walk_pages(s.get(root_num)["Pages"]) if leaf)
+    size = int(s.trailer()["Size"])
+    sig, field, ap, form = size, size + 1, size + 2, size + 3
+    when = (opts.signing_time or datetime.now(UTC)).astimezone(UTC)
+    page_body = object_body(data, page)
+    if b"/Annots" in page_body:
+        page_body = re.sub(rb"/Annots\s*\[", b"/Annots[%d 0 R " % field, page_body)
+    else:
+        page_body = page_body[:page_body.rindex(b">>")] + b"/Annots[%d 0 R]>>" % field
+    root_body = object_body(data, root_num)
+    root_body = root_body[:root_body.rindex(b">>")] + b"/AcroForm %d 0 R>>" % form
+    x0, y0, x1, y1 = opts.rect
+    buf = bytearray(append_update(data, {
+        sig: (f"<</Type/Sig/Filter/Adobe.PPKLite/SubFilter/adbe.pkcs7.detached/ByteRange{_BR_PLACEHOLDER}"
+              f"/Contents<{'00' * CONTENTS_SIZE}>/M(D:{when:%Y%m%d%H%M%S}+00'00')>>").encode(),
+        field: (f"<</Type/Annot/Subtype/Widget/FT/Sig/T{_pdf_str(opts.field_name)}/F 132"
+                f"/Rect[{x0:g} {y0:g} {x1:g} {y1:g}]/P {page} 0 R/AP<</N {ap} 0 R>>/V {sig} 0 R>>").encode(),
+        ap: (f"<</Type/XObject/Subtype/Form/BBox[0 0 {x1 - x0:g} {y1 - y0:g}]/Resources<<>>"
+             f"/Length {len(opts.appearance)}>>\nstream\n").encode() + opts.appearance + b"\nendstream",
+        form: b"<</Fields[%d 0 R]/SigFlags 3>>" % field,
+        page: page_body,
+        root_num: root_body,
+    }))
+    return _finish_signature(buf, len(data), sig, signer, opts, when)
+
+
 def signed_pdf(**kwargs: object) -> bytes:
     """Shortcut: a fresh two-page PDF signed once with ``SignOptions(**kwargs)``."""
     return sign_pdf(make_pdf(), None, SignOptions(**kwargs))  # type: ignore[arg-type]
 
 
-def make_timestamp_token(imprint: bytes, when: datetime | None = None, *, corrupt: bool = False) -> bytes:
-    """An RFC 3161 TimeStampToken from the demo TSA over an SM3 ``imprint``
-    (SignedData, eContentType id-ct-TSTInfo, SM2 signature with the default ID)."""
+def _variant_cms(content: bytes, digest: bytes, signer: SoftwareSigner, opts: SignOptions,
+                 when: datetime) -> bytes:
+    """A SignedData in one of the shapes :attr:`SignOptions.cms_variant` names, signed
+    with or without Z (:attr:`SignOptions.bare_digest`); ``content`` is the signed bytes."""
+    from asn1crypto import cms as asn1_cms
+    from asn1crypto import x509 as asn1_x509
+
+    cert = signer.certificate
+    attrs_list = []
+    if opts.cms_variant not in ("no_content_type", "no_signed_attrs"):
+        ctype = "signed_data" if opts.cms_variant == "content_type_mismatch" else "data"
+        attrs_list.append(asn1_cms.CMSAttribute({"type": "content_type", "values": [ctype]}))
+    attrs_list.append(asn1_cms.CMSAttribute({"type": "signing_time", "values": [
+        asn1_cms.Time(name="utc_time", value=when.replace(microsecond=0))]}))
+    if opts.cms_variant != "no_message_digest":
+        attrs_list.append(asn1_cms.CMSAttribute({"type": "message_digest", "values": [digest]}))
+    si_value: dict[str, object] = {
+        "version": "v1",
+        "sid": asn1_cms.SignerIdentifier(name="issuer_and_serial_number", value={
+            "issuer": asn1_x509.Name.load(cert.issuer_serial[0]), "serial_number": cert.serial_number}),
+        "digest_algorithm": {"algorithm": oids.SM3},
+        "signature_algorithm": {"algorithm": oids.SM2_WITH_SM3},
+    }
+    if opts.cms_variant == "no_signed_attrs":
+        message = content
+    else:
+        attrs = asn1_cms.CMSAttributes(attrs_list)
+        message = bytes(attrs.dump(force=True))
+        si_value["signed_attrs"] = attrs
+    e = SM3(message).digest() if opts.bare_digest else sm2.compute_e(cert.public_key, message, opts.uid)
+    si_value["signature"] = signer.sign_digest(e)
+    sd = asn1_cms.SignedData({
+        "version": "v1",
+        "digest_algorithms": [{"algorithm": oids.SM3}],
+        "encap_content_info": {"content_type": "data"},
+        "certificates": [asn1_cms.CertificateChoices(name="certificate", value=cert.asn1)],
+        "signer_infos": [asn1_cms.SignerInfo(si_value)],
+    })
+    return bytes(asn1_cms.ContentInfo({"content_type": "signed_data", "content": sd}).dump())
+
+
+def make_timestamp_token(imprint: bytes, when: datetime | None = None, *, corrupt: bool = False,
+                         tsa: tuple[Certificate, sm2.PrivateKey] | None = None) -> bytes:
+    """An RFC 3161 TimeStampToken over an SM3 ``imprint`` from the demo TSA, or from
+    ``tsa`` = (certificate, key) (SignedData, eContentType id-ct-TSTInfo, SM2 with the
+    default ID)."""
     from asn1crypto import cms as asn1_cms
     from asn1crypto import tsp as asn1_tsp
 
     p = pki()
+    tsa_cert, tsa_key = tsa if tsa is not None else (p.tsa_cert, p.tsa_key)
     gen = (when or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
     if corrupt:
         imprint = bytes(b ^ 0xFF for b in imprint)
@@ -290,8 +407,8 @@ def make_timestamp_token(imprint: bytes, when: datetime | None = None, *, corrup
         asn1_cms.CMSAttribute({"type": "message_digest", "values": [SM3(tst_der).digest()]}),
     ])
     attrs_der = bytes(attrs.dump(force=True))
-    signature = sm2.sign(p.tsa_key, attrs_der)
-    issuer, serial = p.tsa_cert.issuer_serial
+    signature = sm2.sign(tsa_key, attrs_der)
+    issuer, serial = tsa_cert.issuer_serial
     from asn1crypto import x509 as asn1_x509
 
     si = asn1_cms.SignerInfo({
@@ -308,7 +425,7 @@ def make_timestamp_token(imprint: bytes, when: datetime | None = None, *, corrup
         "digest_algorithms": [{"algorithm": oids.SM3}],
         "encap_content_info": {"content_type": "tst_info",
                                "content": asn1_cms.ParsableOctetString(tst_der)},
-        "certificates": [asn1_cms.CertificateChoices(name="certificate", value=p.tsa_cert.asn1)],
+        "certificates": [asn1_cms.CertificateChoices(name="certificate", value=tsa_cert.asn1)],
         "signer_infos": [si],
     })
     return bytes(asn1_cms.ContentInfo({"content_type": "signed_data", "content": sd}).dump())
@@ -345,16 +462,21 @@ def foreign_signer() -> tuple[SoftwareSigner, Certificate]:
 
 
 def append_update(data: bytes, objects: dict[int, bytes], *, root_override: bytes | None = None,
-                  junk: bytes = b"") -> bytes:
+                  junk: bytes = b"", free: tuple[int, ...] = (), entries: dict[int, int] | None = None,
+                  prev: int | None = None, size: int | None = None) -> bytes:
     """Append a classic incremental update that (re)defines ``objects`` (num → body
     without ``obj``/``endobj``), with a correct xref table and trailer /Prev.
-    ``junk`` is written between the objects and the xref table, unregistered."""
+    ``junk`` is written between the objects and the xref table, unregistered;
+    ``free`` numbers get free entries; ``entries`` maps numbers to raw offsets (an
+    xref entry pointing wherever the attacker likes); ``prev`` overrides /Prev (-1:
+    no /Prev at all) and ``size`` the trailer's /Size."""
     from app.pdfsign.pdfstructure import PdfSource, PdfStructure
 
     s = PdfStructure(PdfSource(data))
     tr = s.trailer()
-    prev = s.revisions[-1].startxref
-    size = max([int(tr.get("Size", 0))] + [n + 1 for n in objects])
+    prev = s.revisions[-1].startxref if prev is None else prev
+    raw = dict(entries or {})
+    size = size or max([int(tr.get("Size", 0))] + [n + 1 for n in list(objects) + list(free) + list(raw)])
     out = bytearray(data)
     if not out.endswith(b"\n"):
         out += b"\n"
@@ -365,11 +487,38 @@ def append_update(data: bytes, objects: dict[int, bytes], *, root_override: byte
     out += junk
     xref_pos = len(out)
     out += b"xref\n"
-    for num in sorted(offsets):
-        out += b"%d 1\n%010d 00000 n \n" % (num, offsets[num])
+    table = {**{n: b"%010d 00000 n " % o for n, o in offsets.items()},
+             **{n: b"%010d 00000 n " % o for n, o in raw.items()},
+             **{n: b"0000000000 00001 f " for n in free}}
+    for num in sorted(table):
+        out += b"%d 1\n%s\n" % (num, table[num])
     root = root_override or str(tr["Root"]).encode()
-    out += b"trailer\n<</Size %d/Root %s/Prev %d>>\nstartxref\n%d\n%%%%EOF\n" % (size, root, prev, xref_pos)
+    prev_text = b"" if prev < 0 else b"/Prev %d" % prev
+    out += b"trailer\n<</Size %d/Root %s%s>>\nstartxref\n%d\n%%%%EOF\n" % (size, root, prev_text, xref_pos)
     return bytes(out)
+
+
+def next_free_number(data: bytes) -> int:
+    """The trailer's /Size: the first object number nothing uses."""
+    from app.pdfsign.pdfstructure import PdfSource, PdfStructure
+
+    return int(PdfStructure(PdfSource(data)).trailer()["Size"])
+
+
+def render(data: bytes, page: int = 0, dpi: int = 36) -> bytes:
+    """The page rendered by MuPDF (RGB samples), to confirm that an attack is visible."""
+    doc = pymupdf.open(stream=data, filetype="pdf")
+    try:
+        return bytes(doc[page].get_pixmap(dpi=dpi, alpha=False).samples)
+    finally:
+        doc.close()
+
+
+def signed_revision(data: bytes, index: int = -1) -> bytes:
+    """The bytes of a signature's signed revision: up to its /ByteRange's end."""
+    ranges = [m for m in re.finditer(rb"/ByteRange\s*\[\s*(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s*\]", data)]
+    _a, _b, c, d = (int(x) for x in ranges[index].groups())
+    return data[:c + d]
 
 
 def object_body(data: bytes, num: int) -> bytes:

@@ -264,3 +264,27 @@ def test_window_drop_of_several_files_opens_the_first(qtbot: Any, window: Any, t
     drop_files(window, a, b)
     qtbot.waitUntil(lambda: window.doc is not None and Path(window.doc.path) == a, timeout=20000)
     assert "第一个" in window.last_notice
+
+
+def test_full_output_folder_leaves_no_partial_file(qtbot: Any, window: Any, tmp_path: Path) -> None:
+    from tests.support.small_disk import small_disk
+
+    pdf = make_bid(tmp_path / "big.pdf", pages=40)
+    data = bytearray(pdf.read_bytes())
+    before = sha(pdf)
+    open_doc(qtbot, window, pdf)
+    window._place_in_middle(window.seal_choices()[0])
+    with small_disk(tmp_path / "full", max(len(data) // 3, 8192)) as (folder, how):
+        flow = window.sign(folder / "out.pdf")
+        if flow.pin_dialog is None:
+            qtbot.waitUntil(lambda: flow.done or (flow.pin_dialog is not None and flow.pin_dialog.isVisible()),
+                            timeout=20000)
+        if not flow.done:
+            enter_pin(qtbot, window)
+        wait_flow(qtbot, window)
+        assert flow.result is None and flow.error is not None, how
+        assert flow.error.code in ("ERR_OUTPUT_WRITE", "ERR_SIGN_REFUSED"), flow.error
+        assert "磁盘已满" in flow.error.zh or "写入" in flow.error.zh
+        assert list(folder.iterdir()) == [], "no partial output"
+    assert sha(pdf) == before
+    close_errors(window)

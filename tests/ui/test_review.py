@@ -52,7 +52,7 @@ def test_review_with_keyword_hint_then_sign(qtbot: Any, window: Any, tmp_path: P
     # the signed bytes start with exactly the bytes the page sent
     assert Path(signed).read_bytes().startswith(sent.read_bytes())
     assert sha(sent) == before
-    assert window.review is None and not window.banner.isVisible() or window.banner.kind != "review"
+    assert window.review is None and window.banner.kind != "review"
     window.close_document()
     assert len(calls) == 1
 
@@ -110,3 +110,25 @@ def test_unreadable_request_reports_an_error(qtbot: Any, window: Any, tmp_path: 
     qtbot.waitUntil(lambda: bool(calls), timeout=20000)
     assert calls[0][0] is None and calls[0][1].code == "ERR_REVIEW_INPUT"
     assert window.review is None
+
+
+def test_review_only_hands_back_the_confirmed_placements(qtbot: Any, window: Any, tmp_path: Path) -> None:
+    from app.ui.review import ReviewedPlacements
+
+    sent = make_bid(tmp_path / "p.pdf", pages=2, keyword_pages=(1,))
+    calls: list[tuple[Any, Any]] = []
+    window.open_for_review(sent, {"keyword": "投标人（盖章）"}, lambda p, e: calls.append((p, e)),
+                           origin=ORIGIN, sign=False)
+    qtbot.waitUntil(lambda: window.placement_dialog is not None and window.placement_dialog.spots is not None,
+                    timeout=30000)
+    assert window.banner.accept_button.text() == "确认盖章位置"
+    qtbot.mouseClick(window.placement_dialog.confirm, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(window.banner.accept_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: bool(calls), timeout=20000)
+    (result, error), = calls
+    assert error is None and isinstance(result, ReviewedPlacements)
+    assert result.source == sent and result.sha256 == sha(sent)
+    (spec,) = result.specs
+    assert spec["kind"] == "rect" and spec["page"] == 1 and spec["image"][:4] == b"\x89PNG"
+    assert window.flow is None, "nothing signed, no PIN asked"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["p.pdf"]

@@ -121,7 +121,49 @@ def test_pin_is_wiped_and_not_kept(qtbot: Any, window: Any, bid_pdf: Path, monke
     assert len(seen) == 1, "one PIN entry, one login for the whole operation"
     assert isinstance(seen[0], bytearray) and len(seen[0]) == len(PIN) and not any(seen[0])
     assert all(v != PIN and v != PIN.encode() for v in vars(flow).values() if isinstance(v, (str, bytes)))
-    from app.ui.settings import settings_path
+    from app.settings import settings_file
+    from app.ui.state import state_path
 
-    if settings_path().exists():
-        assert PIN not in settings_path().read_text(encoding="utf-8")
+    for path in (settings_file(), state_path()):
+        if path.exists():
+            assert PIN not in path.read_text(encoding="utf-8")
+
+
+def test_cancel_while_sealing_leaves_nothing(qtbot: Any, window: Any, bid_pdf: Path) -> None:
+    from PySide6.QtCore import Qt
+
+    before = sha(bid_pdf)
+    open_doc(qtbot, window, bid_pdf)
+    window._place_in_middle(window.seal_choices()[0])
+    flow = window.sign()
+    enter_pin(qtbot, window)
+    qtbot.waitUntil(lambda: flow.progress is not None and flow.progress.isVisible())
+    qtbot.mouseClick(flow.progress.cancel, Qt.MouseButton.LeftButton)
+    wait_flow(qtbot, window)
+    assert flow.result is None and flow.error is not None and flow.error.code == "ERR_CANCELLED"
+    assert "取消" in window.last_notice
+    assert sha(bid_pdf) == before
+    assert sorted(p.name for p in bid_pdf.parent.iterdir()) == ["bid.pdf"]
+
+
+def test_a_picture_file_as_a_seal(qtbot: Any, window: Any, bid_pdf: Path, tmp_path: Path, root_der: bytes) -> None:
+    from app.token.seal_images import legal_seal
+
+    picture = tmp_path / "我的章.png"
+    picture.write_bytes(legal_seal("李四"))
+    not_a_picture = tmp_path / "notes.png"
+    not_a_picture.write_bytes(b"not an image at all")
+    open_doc(qtbot, window, bid_pdf)
+    window.add_seal_image(not_a_picture)
+    qtbot.waitUntil(lambda: window.last_error is not None, timeout=10000)
+    assert window.last_error.code == "ERR_SEAL_IMAGE"
+    window.add_seal_image(picture)
+    qtbot.waitUntil(lambda: any(c.source == "file" for c in window.seal_choices()), timeout=10000)
+    key = next(c.key for c in window.seal_choices() if c.source == "file")
+    drag_seal(window, key, 0, 200.0, 300.0)
+    window.sign()
+    enter_pin(qtbot, window)
+    flow = wait_flow(qtbot, window)
+    assert flow.error is None, flow.error
+    report = verify_pdf(flow.result["output"], trust_roots=trusted_roots(root_der))
+    assert report.status == "valid" and report.signatures[0].pages == [1]

@@ -15,13 +15,15 @@ typed by the bidder (``bidseal sign``/``decrypt`` prompt without echo).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import filecmp
 import os
+import sys
 import time
 from pathlib import Path
 from typing import Any
 
-from app.cli.common import EXIT_NEGATIVE, EXIT_OK, lang
+from app.cli.common import EXIT_NEGATIVE, EXIT_OK, add_json, lang, print_json
 
 SAMPLE = Path(__file__).resolve().parents[3] / "resources" / "samples" / "bid-sample.pdf"
 COMPANY_KEYWORD = "投标人（盖章）"
@@ -33,6 +35,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--workdir", type=Path, default=Path("bidseal-demo"),
                    help="输出目录 / work folder (default ./bidseal-demo)")
     p.add_argument("--pdf", type=Path, default=SAMPLE, help="要签章的投标文件 / bid PDF to seal (default: sample)")
+    add_json(p)
     p.set_defaults(func=cmd_demo)
 
 
@@ -41,6 +44,18 @@ def _say(zh: str, en: str) -> None:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    """The demo; with ``--json`` the steps go to stderr and a summary to stdout."""
+    if not args.json:
+        return _run_demo(args)
+    with contextlib.redirect_stdout(sys.stderr):
+        code = _run_demo(args)
+    work = args.workdir.resolve()
+    print_json({"ok": code == EXIT_OK, "workdir": str(work),
+                "files": sorted(p.name for p in work.iterdir() if p.is_file())})
+    return code
+
+
+def _run_demo(args: argparse.Namespace) -> int:
     from app.demo.pki import DEMO_CENTRE_CODE, Subject
     from app.envelope import decrypt_file, encrypt_file, read_info
     from app.gm import sm2

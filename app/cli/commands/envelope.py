@@ -132,12 +132,15 @@ def register(subparsers: Any) -> None:
                      help="内容类型 OID 族 / content-type OID family (default gm)")
     exp.add_argument("--profile", choices=PROFILES, default="standard",
                      help="接收者编码：standard（默认）或 gmssl / recipient encoding: standard (default) or gmssl")
+    exp.add_argument("--pem", action="store_true",
+                     help="PEM 格式输出（-----BEGIN CMS-----，gmssl 命令行读取此格式）"
+                          " / PEM output (-----BEGIN CMS-----, as the gmssl command line reads it)")
     add_key_options(exp, pin=False)
 
     imp = _file_command(
         sub, "import-cms", cmd_import_cms,
         summary="解密 GM/T 0010 数字信封 / decrypt a GM/T 0010 EnvelopedData",
-        input_help="DER 数字信封 / DER EnvelopedData", output_help="明文输出 / plaintext output")
+        input_help="数字信封（DER 或 PEM）/ EnvelopedData (DER or PEM)", output_help="明文输出 / plaintext output")
     _add_key_options(imp)
 
     help_when_bare(env)
@@ -433,16 +436,12 @@ def _import_cms(args: argparse.Namespace) -> int:
 
 def cmd_info(args: argparse.Namespace) -> int:
     check_input(args.file)
-    if _envelope_kind(args.file) == "cms":
-        cinfo = read_cms_info(args.file)
-        if args.json:
-            print_json(cinfo.to_dict())
-        else:
-            _print_cms_info(cinfo)
-        return EXIT_OK
-    info = read_info(args.file)
+    cms = _envelope_kind(args.file) == "cms"
+    info: CmsInfo | EnvelopeInfo = read_cms_info(args.file) if cms else read_info(args.file)
     if args.json:
         print_json(info.to_dict())
+    elif isinstance(info, CmsInfo):
+        _print_cms_info(info)
     else:
         _print_info(info)
     return EXIT_OK
@@ -453,7 +452,7 @@ def cmd_export_cms(args: argparse.Namespace) -> int:
     replace = check_output(args.output, force=args.force, source=args.input, interactive=not args.json)
     certs, _own, ident = _recipients(args)
     size = export_cms(args.input, args.output, certs, content_type_oids=args.oids, profile=args.profile,
-                      replace=replace)
+                      pem=args.pem, replace=replace)
     if args.json:
         print_json({"ok": True, "format": "gmt0010", "profile": args.profile, "output": shown(args.output),
                     "size": size, "to_key": _used_key(ident)})

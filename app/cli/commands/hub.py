@@ -60,8 +60,8 @@ def register(subparsers: Any) -> None:
     serve.add_argument("--database", metavar="URL",
                        help="数据库 URL（默认 SQLite 文件）/ database URL (default: a SQLite file), "
                             "e.g. postgresql+psycopg://user@/hub")
-    serve.add_argument("--helper-origin", metavar="URL", default="http://127.0.0.1:8721",
-                       help="本机助手地址 / the localhost helper's base URL")
+    serve.add_argument("--helper-port", type=int, action="append", metavar="PORT",
+                       help="网页探测助手的端口（默认 24821-24823）/ helper port the pages probe (default 24821-24823)")
     serve.add_argument("--task-ttl", type=int, default=600, metavar="SECONDS",
                        help="任务有效期 / task lifetime (default 600 s)")
     serve.set_defaults(func=cmd_serve)
@@ -157,5 +157,5 @@ def cmd_secret_delete(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     from app.hub.server.run import serve
 
-    return serve(port=args.port, database=args.database, helper_origin=args.helper_origin,
-                 task_ttl=args.task_ttl)
+    return serve(port=args.port, database=args.database,
+                 helper_ports=tuple(args.helper_port) if args.helper_port else None, task_ttl=args.task_ttl)

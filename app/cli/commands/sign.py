@@ -308,18 +308,9 @@ def _options(args: argparse.Namespace) -> Any:
 def _preflight(src: Path, seals: Sequence[Any]) -> None:
     """Open the PDF and resolve every placement as the engine will (keyword found, page in
     range, seal picture readable), so nothing of that fails after the PIN."""
-    from app.pdfsign.appearance import SealImage
-    from app.pdfsign.placement import resolve
-    from app.pdfsign.prepare import check_document, open_pdf
+    from app.pdfsign.signer import preflight
 
-    doc = open_pdf(src)
-    try:
-        check_document(doc, src)
-        for seal in seals:
-            image = SealImage.load(seal.image)
-            resolve(doc, seal.placement, (image.width, image.height))
-    finally:
-        doc.close()
+    preflight(src, seals)
 
 
 def _signer_facts(cert: Any, ident: Any = None) -> dict[str, Any]:

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from app.cli.common import EXIT_OK, help_when_bare, print_json, tr
+from app.cli.common import EXIT_OK, add_json, help_when_bare, print_json, tr
 
 
 def register(subparsers: Any) -> None:
@@ -35,9 +35,11 @@ def register(subparsers: Any) -> None:
 
     plug = sub.add_parser("plug", help="插入虚拟 UKey / insert the virtual key")
     common(plug)
+    add_json(plug)
     plug.set_defaults(func=cmd_plug)
     unplug = sub.add_parser("unplug", help="拔出虚拟 UKey / remove the virtual key")
     common(unplug)
+    add_json(unplug)
     unplug.set_defaults(func=cmd_unplug)
 
     help_when_bare(p)
@@ -53,13 +55,18 @@ def cmd_init(args: argparse.Namespace) -> int:
                       legal_id=DEMO_LEGAL_ID if demo and args.legal_name else None)
     info = init_softkey(args.store, args.label, args.user_pin, args.admin_pin, args.pki, subject=subject,
                         library=args.lib, force=args.force)
+    from app.trust import TrustStore
+
+    # The demo CA becomes a trusted root, marked demo: its signatures verify, labelled as demos.
+    demo_root = TrustStore().add(info.root_certificate, demo=True)
     if args.json:
-        print_json(info.to_dict())
+        print_json({**info.to_dict(), "demo_root": demo_root.to_dict()})
         return EXIT_OK
-    print(tr("虚拟 UKey 已初始化：", "Virtual key initialised: ") + f"{info.store}/{info.label}")
+    print(tr("虚拟 UKey 已初始化", "Virtual key initialised") + f": {info.store}/{info.label}")
     print(f"  {info.application}/{info.container}: {info.sign_certificate.subject.rfc4514()}")
     print(f"  sign serial {info.sign_certificate.serial_hex}, enc serial {info.enc_certificate.serial_hex}")
     print(f"  seals: {', '.join(info.seals) or '-'}")
+    print(tr("  演示根证书已加入信任列表（标记为演示）：", "  Demo root trusted (marked demo): ") + str(demo_root.path))
     return EXIT_OK
 
 
@@ -67,7 +74,10 @@ def cmd_plug(args: argparse.Namespace) -> int:
     from app.token.softkey import plug
 
     d = plug(args.store, args.label)
-    print(tr("已插入：", "Plugged in: ") + str(d))
+    if args.json:
+        print_json({"ok": True, "plugged": str(d)})
+    else:
+        print(tr("已插入", "Plugged in") + f": {d}")
     return EXIT_OK
 
 
@@ -75,5 +85,9 @@ def cmd_unplug(args: argparse.Namespace) -> int:
     from app.token.softkey import default_store, unplug
 
     unplug(args.store, args.label)
-    print(tr("已拔出：", "Removed: ") + str(Path(args.store or default_store()) / args.label))
+    where = Path(args.store or default_store()) / args.label
+    if args.json:
+        print_json({"ok": True, "removed": str(where)})
+    else:
+        print(tr("已拔出", "Removed") + f": {where}")
     return EXIT_OK

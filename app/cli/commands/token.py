@@ -120,7 +120,7 @@ def _error_line(exc: Any) -> str:
 
 def _list_json(result: Any) -> dict[str, Any]:
     """``scan().to_dict()`` with each certificate's PEM added (``"pem"``)."""
-    data = result.to_dict()
+    data: dict[str, Any] = result.to_dict()
     for lib, lib_d in zip(result.libraries, data["libraries"], strict=True):
         for dev, dev_d in zip(lib.devices, lib_d["devices"], strict=True):
             for ident, ident_d in zip(dev.identities, dev_d["identities"], strict=True):

@@ -1,5 +1,9 @@
 """``bidseal verify FILE.pdf``: check every signature of a PDF.
 
+Trust: the roots of the trust store (:mod:`app.trust`: shipped roots, ``bidseal
+trust add``, the virtual UKey's demo root) by default; ``--trust`` adds roots for
+this run, ``--no-default-trust`` ignores the store.
+
 Exit codes: 0 only when every signature is valid (trusted) and nothing
 disallowed changed after signing; 1 when something is invalid, untrusted,
 modified, or the file has no signatures; 2 on usage or I/O errors (missing file,
@@ -34,9 +38,15 @@ def register(subparsers: Any) -> None:
     p.add_argument("file", type=Path, help="PDF 文件 / PDF file")
     p.add_argument("--json", action="store_true", help="以 JSON 输出 / JSON output")
     p.add_argument("--trust", action="append", default=[], type=Path, metavar="ROOT.pem",
-                   help="受信任的根证书（可多次指定）/ trusted root certificate (repeatable)")
+                   help="额外信任的根证书（可多次指定）/ an extra trusted root certificate (repeatable)")
+    p.add_argument("--no-default-trust", action="store_true",
+                   help="不使用信任证书库，只信任 --trust 指定的根证书 / ignore the trust store; "
+                        "trust only the --trust roots")
     p.add_argument("--crl", action="append", default=[], type=Path, metavar="CRL.pem",
                    help="证书吊销列表（可多次指定）/ certificate revocation list (repeatable)")
+    p.add_argument("--accept-sm2-without-z", action="store_true",
+                   help="兼容开关：接受对裸摘要（不含 Z 值）的非标准 SM2 签名，并在报告中警告 / compatibility "
+                        "switch: accept non-standard SM2 signatures over a bare digest without Z, with a warning")
     p.add_argument("--lang", choices=("zh", "en"), default=None,
                    help="输出语言，默认中文 / output language (default zh, or BIDSEAL_LANG)")
     p.set_defaults(func=cmd_verify)
@@ -85,16 +95,18 @@ def _load_crls(paths: list[Path]) -> list[Crl]:
 
 def cmd_verify(args: argparse.Namespace) -> int:
     from app.pdfsign.verify import verify_pdf
+    from app.trust import trusted_roots
 
     language = args.lang or lang()
-    roots = _load_roots(args.trust)
+    roots = trusted_roots(_load_roots(args.trust), use_default=not args.no_default_trust)
     crls = _load_crls(args.crl)
     if not args.file.is_file():
         raise VerifyCliError(f"文件不存在：{args.file}。", f"No such file: {args.file}.",
                              details={"path": str(args.file)})
     progress = None if args.json else ProgressPrinter("验证 / Verifying")
     try:
-        report = verify_pdf(args.file, trust_roots=roots, crls=crls, progress=progress)
+        report = verify_pdf(args.file, trust_roots=roots, crls=crls, progress=progress,
+                            accept_sm2_without_z=args.accept_sm2_without_z)
     except PdfStructureError as exc:
         if isinstance(exc, NotAPdfError) or not _has_signature_dictionary(args.file):
             raise

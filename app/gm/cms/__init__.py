@@ -28,11 +28,15 @@ What exactly is verified:
   with the given digest (or SM3 of the given/encapsulated content); contentType must
   be present and equal eContentType; an ESS signingCertificate(V2) hash, when
   present, must match the signer certificate;
-* without signed attributes (GM/T 0010 allows it; ofdrw signs this way): with the
-  content at hand, the signature over ``SM3(Z(default ID) || content)``, then the
-  empty ID, then plain ``e = SM3(content)`` with no Z (what OpenSSL's ``cms -verify``
-  checks); with only the digest, ``e = digest`` (no Z) is the only thing that can be
-  checked — :attr:`SignedDataInfo.sm2_id` then reads ``"none"``.
+* without signed attributes (GM/T 0010 allows it; ofdrw signs this way): the
+  signature over ``SM3(Z(default ID) || content)``, then the empty ID, with the
+  content at hand or hashed by the caller (``content_hasher``, for a PDF's byte
+  ranges read from disk);
+* a signature over a bare digest with no Z (``e = SM3(signedAttrs)`` or
+  ``e = SM3(content)``, what OpenSSL's ``cms -verify`` checks) is not an SM2
+  signature: the problem ``SM2_WITHOUT_Z``, unless the caller turns on the
+  compatibility switch ``allow_no_z`` (then :attr:`SignedDataInfo.sm2_id` reads
+  ``"none"`` and the caller must warn).
 
 Envelopes (:func:`envelope`, :func:`open_envelope`)
 ---------------------------------------------------

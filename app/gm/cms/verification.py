@@ -24,7 +24,7 @@ from app.gm.cms.common import (
 from app.gm.errors import GMError
 from app.gm.names import Name
 from app.gm.sm3 import sm3
-from app.gm.x509 import EMPTY_ID, ID_NAMES, Certificate
+from app.gm.x509 import ID_NAMES, Certificate, sm2_id_that_verifies
 
 
 def _sha(name: str) -> Callable[[bytes], bytes]:
@@ -57,6 +57,9 @@ PROBLEM_MESSAGES: dict[str, tuple[str, str]] = {
     "MULTIPLE_SIGNERS": ("签名中包含多个签名者，PDF 签名只允许一个。",
                          "The signature has more than one signer; a PDF signature must have exactly one."),
     "NOT_SM2": ("签名者证书不是 SM2 证书。", "The signer certificate does not hold an SM2 key."),
+    "SM2_WITHOUT_Z": ("签名是对裸摘要（不含 Z 值）做的，不是标准 SM2 签名（GM/T 0009），默认不接受。",
+                      "The signature was computed over a bare digest without Z; that is not a standard SM2 "
+                      "signature (GM/T 0009) and is not accepted by default."),
 }
 
 
@@ -152,13 +155,24 @@ def verify_detached(
     content: bytes | None = None,
     extra_certs: Sequence[Certificate] = (),
     require_single_signer: bool = False,
+    content_hasher: Callable[[bytes], bytes] | None = None,
+    allow_no_z: bool = False,
 ) -> SignedDataInfo:
-    """Verify an SM2 SignedData (see the module docstring for exactly what is checked).
+    """Verify an SM2 SignedData (see the package docstring for exactly what is checked).
 
-    ``message_digest`` is SM3 of the detached content; alternatively pass ``content``.
-    ``extra_certs`` supplies a signer certificate that is not embedded. With
-    ``require_single_signer`` (PDF), more than one SignerInfo is a problem. The first
-    SignerInfo is the one verified. Malformed input raises :class:`GMError`.
+    ``message_digest`` is SM3 of the detached content; alternatively pass ``content``,
+    or ``content_hasher(prefix)`` returning SM3(prefix || content) for content that is
+    not in memory (a PDF's byte ranges): without signed attributes the signature is
+    over SM3(Z || content), and Z depends on the signer's key. ``extra_certs``
+    supplies a signer certificate that is not embedded. With ``require_single_signer``
+    (PDF), more than one SignerInfo is a problem. The first SignerInfo is the one
+    verified. Malformed input raises :class:`GMError`.
+
+    A signature over a bare digest without Z (e = SM3(signed attributes) or
+    e = SM3(content)) is not an SM2 signature: it is reported as the problem
+    ``SM2_WITHOUT_Z`` unless ``allow_no_z`` (a compatibility switch for non-standard
+    signers, off by default), which accepts it with :attr:`SignedDataInfo.sm2_id`
+    ``"none"``.
     """
     ci, family = _load_content_info(cms_der, _SIGNED_TYPES)
     problems: list[str] = []
@@ -225,6 +239,7 @@ def verify_detached(
     digest_matches: bool | None = None
     sm2_id: str | None = None
     malformed = False
+    no_z = False
 
     if attrs_present:
         try:
@@ -258,37 +273,44 @@ def verify_detached(
         if md is not None and expected is not None:
             digest_matches = hmac.compare_digest(md, expected)
         if public is not None:
-            for uid in (sm2.DEFAULT_ID, EMPTY_ID):
-                try:
-                    ok = sm2.verify_digest(public, sm2.compute_e(public, attrs_der, uid), signature)
-                except GMError:
-                    malformed = True
-                    break
-                if ok:
-                    sm2_id = ID_NAMES[uid]
-                    break
-    elif public is not None:
-        tries: list[tuple[str, bytes]] = []
-        if body is not None:
-            tries = [(ID_NAMES[uid], sm2.compute_e(public, body, uid)) for uid in (sm2.DEFAULT_ID, EMPTY_ID)]
-            tries.append(("none", sm3(body)))
-        elif message_digest is not None:
-            tries.append(("none", message_digest))
-        for name, e in tries:
             try:
-                ok = sm2.verify_digest(public, e, signature)
+                uid = sm2_id_that_verifies(public, signature, attrs_der)
+                if uid is not None:
+                    sm2_id = ID_NAMES[uid]
+                elif sm2.verify_digest(public, sm3(attrs_der), signature):
+                    no_z = True
             except GMError:
                 malformed = True
-                break
-            if ok:
-                sm2_id = name
-                break
-        if sm2_id is not None:
-            digest_matches = True
+    elif public is not None:
+        pub = public
+        hasher = content_hasher
+        if hasher is None and body is not None:
+            content_bytes = body
+
+            def hasher(prefix: bytes) -> bytes:
+                return sm3(prefix + content_bytes)
+        try:
+            if hasher is not None:
+                h = hasher
+                uid = sm2_id_that_verifies(pub, signature, e_of=lambda u: h(sm2.compute_z(pub, u)))
+                if uid is not None:
+                    sm2_id = ID_NAMES[uid]
+                elif sm2.verify_digest(pub, h(b""), signature):
+                    no_z = True
+            elif message_digest is not None and sm2.verify_digest(pub, message_digest, signature):
+                no_z = True  # only the digest is known: nothing with a Z can be checked
+        except GMError:
+            malformed = True
+    if no_z and allow_no_z:
+        sm2_id = "none"
+    if sm2_id is not None and not attrs_present:
+        digest_matches = True
 
     signature_valid = sm2_id is not None
     if malformed:
         problems.append("SIGNATURE_MALFORMED")
+    elif no_z and not allow_no_z:
+        problems.append("SM2_WITHOUT_Z")
     elif public is not None and not signature_valid:
         problems.append("BAD_SIGNATURE")
     if digest_matches is False:

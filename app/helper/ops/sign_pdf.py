@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import hmac
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -71,18 +72,24 @@ async def handle(services: HelperServices, caller: Caller) -> Reply:
     facts = [Fact("文件", "Document", f"{file_name} · {pages} 页/pages · {spool.size} B"),
              Fact("文件 SM3", "Document SM3", spool.sm3.hex()),
              Fact("建议盖章位置", "Suggested seal position", f"{where_zh} / {where_en}")]
+    fd, out_name = tempfile.mkstemp(prefix="signed-", suffix=".pdf", dir=spool_dir())
+    os.close(fd)
+    out = Path(out_name)
     reviewed: list[ReviewResult] = []
     images: list[bytes] = []
 
-    async def review(state: KeyOperation) -> None:
+    async def review(state: KeyOperation) -> bool:
         assert state.identity is not None
         request = ReviewRequest(origin=caller.origin, pdf_path=spool.path, sm3_hex=spool.sm3.hex(),
                                 size=spool.size, page_count=pages, hints=hints,
                                 certificate_label=state.identity.label, file_name=file_name)
         result = await with_user_timeout(services, services.review.review(request))
-        if not result.approved or not result.placements:
+        if not result.approved or not (result.placements or result.signed_pdf):
             services.throttle.cancelled(caller.origin)
             raise HelperError("ERR_USER_CANCELLED")
+        if result.signed_pdf is not None:  # sealed in the window's own session
+            await asyncio.to_thread(shutil.move, str(result.signed_pdf), str(out))
+            return True
         if result.seal not in state.identity.seals:
             raise HelperError("ERR_CERT_NOT_FOUND", zh=f"UKey 中没有「{result.seal}」印章图片。",
                               en=f"The UKey holds no '{result.seal}' seal image.")
@@ -92,10 +99,8 @@ async def handle(services: HelperServices, caller: Caller) -> Reply:
                               en="The document changed after you reviewed it; it was not sealed.")
         reviewed.append(result)
         images.append(state.identity.seals[result.seal])
+        return False
 
-    fd, out_name = tempfile.mkstemp(prefix="signed-", suffix=".pdf", dir=spool_dir())
-    os.close(fd)
-    out = Path(out_name)
 
     def work(session: KeySession) -> None:
         seal_pdf(spool.path, out, session.signer, [Seal(p, images[0]) for p in reviewed[0].placements])
@@ -104,8 +109,10 @@ async def handle(services: HelperServices, caller: Caller) -> Reply:
         _, state = await key_operation(services, caller, "sign-pdf", "sign", facts, work,
                                        before_pin=review)
         signed_prefix = await asyncio.to_thread(_sm3_prefix, out, spool.size)
-        if not hmac.compare_digest(signed_prefix, spool.sm3):
-            raise HelperError("ERR_INTERNAL", reason="signed output does not start with the reviewed document")
+        if not hmac.compare_digest(signed_prefix, spool.sm3) or out.stat().st_size <= spool.size:
+            raise HelperError("ERR_INVALID_DATA", zh="签章结果不是对您查看过的文件的增量签章，已拒绝返回。",
+                              en="The sealed file is not an incremental update of the document you reviewed; "
+                                 "it was not returned.")
     except BaseException:
         with contextlib.suppress(OSError):
             out.unlink()

@@ -26,7 +26,7 @@ from app.gm.x509 import Certificate
 from app.hub.errors import HubCode, HubError, bad_request
 from app.hub.interfaces import interface
 from app.hub.server.checks import Limits, MemoryNonces, check_from_hub
-from app.hub.server.http import json_endpoint
+from app.hub.server.http import EXCEPTION_HANDLERS, json_endpoint
 
 CertificateLookup = Callable[[str], "tuple[Certificate, str, str] | None"]  # serial -> (cert, idNumber, unitCode)
 
@@ -87,4 +87,4 @@ class CaService:
 
     def app(self) -> Starlette:
         return Starlette(routes=[Route("/api/ca/encrypt", json_endpoint(self.encrypt, self.limits.max_body),
-                                       methods=["POST"])])
+                                       methods=["POST"])], exception_handlers=EXCEPTION_HANDLERS)

@@ -58,7 +58,8 @@ class HubConfig:
     hub_enc_cert: Certificate  # envelopes' file keys are re-wrapped to it for hub-side decryption
     hub_enc_key: PrivateKey = field(repr=False)
     ca_service: CaServiceLink | None = None
-    helper_url: str = "http://127.0.0.1:8721"
+    #: ports the pages probe for the helper (None: the JS SDK's defaults, 24821-24823)
+    helper_ports: tuple[int, ...] | None = None
     task_ttl: int = 600
     max_body: int = 200 * MiB  # whole request body
     max_large_field: int = 150 * MiB  # encData / attFile (base64 characters)

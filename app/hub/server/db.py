@@ -103,18 +103,25 @@ CREATED, OPENED, DONE, FAILED = "created", "opened", "done", "failed"
 EXPIRED = "expired"  # computed: never stored over DONE/FAILED
 
 
+def make_engine(url: str, meta: MetaData) -> Engine:
+    """An engine for ``url`` with ``meta``'s tables created; SQLite in WAL mode with a
+    busy timeout, usable from the server's worker threads."""
+    kwargs: dict[str, Any] = {}
+    if url.startswith("sqlite"):
+        kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
+    engine = create_engine(url, **kwargs)
+    if url.startswith("sqlite"):
+        event.listen(engine, "connect", sqlite_pragmas)
+    meta.create_all(engine)
+    return engine
+
+
 class Database:
     """An engine plus the queries; every method runs in its own short transaction."""
 
     def __init__(self, url: str) -> None:
-        kwargs: dict[str, Any] = {"future": True}
-        if url.startswith("sqlite"):
-            kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
         self.url = url
-        self.engine: Engine = create_engine(url, **kwargs)
-        if url.startswith("sqlite"):
-            event.listen(self.engine, "connect", _sqlite_pragmas)
-        metadata.create_all(self.engine)
+        self.engine: Engine = make_engine(url, metadata)
 
     @contextmanager
     def tx(self) -> Iterator[Connection]:
@@ -149,18 +156,24 @@ class Database:
             return [dict(r) for r in c.execute(select(users).where(users.c.sign_cert_sn == sign_cert_sn)).mappings()]
 
     def upsert_user(self, values: dict[str, Any], event_name: str) -> tuple[int, bool]:
-        """Insert or replace the user of (caUnitId, idNumber); returns (id, created)."""
+        """Insert or replace the user of (caUnitId, idNumber); returns (id, created).
+        Two concurrent first syncs of one user both end as one row."""
         values = dict(values, updated_at=time.time())
+        where = (users.c.ca_unit_id == values["ca_unit_id"], users.c.id_number == values["id_number"])
         with self.tx() as c:
-            row = c.execute(select(users.c.id, users.c.sign_cert_sn, users.c.enc_cert_sn).where(
-                users.c.ca_unit_id == values["ca_unit_id"], users.c.id_number == values["id_number"])).first()
+            created = False
+            row = c.execute(select(users.c.id).where(*where)).first()
             if row is None:
-                uid = int(c.execute(insert(users).values(**values)).inserted_primary_key[0])
-                created = True
-            else:
+                try:
+                    with c.begin_nested():
+                        uid = int(c.execute(insert(users).values(**values)).inserted_primary_key[0])
+                    created = True
+                except IntegrityError:
+                    row = c.execute(select(users.c.id).where(*where)).first()
+            if not created:
+                assert row is not None
                 uid = int(row.id)
                 c.execute(update(users).where(users.c.id == uid).values(**values))
-                created = False
             c.execute(insert(cert_history).values(user_id=uid, sign_cert_sn=values["sign_cert_sn"],
                                                   enc_cert_sn=values["enc_cert_sn"], enc_cert=values["enc_cert"],
                                                   event=event_name, at=time.time()))
@@ -226,7 +239,7 @@ class Database:
             c.execute(update(tasks).where(tasks.c.page_id == page_id).values(**values))
 
 
-def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+def sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")

@@ -50,13 +50,14 @@ async def read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def json_endpoint(handler: Handler, limit: int) -> Callable[[Request], Awaitable[Response]]:
-    """A POST endpoint: bounded body -> ``handler`` on a worker thread -> JSON answer."""
+def guarded(fn: Callable[[Request], Awaitable[dict[str, Any] | Response]]) -> Callable[[Request], Awaitable[Response]]:
+    """An endpoint whose refusals answer in the seed's shape: a dict result is the JSON
+    body, :class:`HubError` its code, anything else a logged 500 without a traceback."""
 
     async def endpoint(request: Request) -> Response:
         try:
-            body = await read_body(request, limit)
-            return answer(await run_in_threadpool(handler, body))
+            result = await fn(request)
+            return result if isinstance(result, Response) else answer(result)
         except HubError as exc:
             return error_response(exc)
         except Exception:  # noqa: BLE001 - never a traceback to the caller
@@ -64,3 +65,33 @@ def json_endpoint(handler: Handler, limit: int) -> Callable[[Request], Awaitable
             return internal_error()
 
     return endpoint
+
+
+def json_endpoint(handler: Handler, limit: int) -> Callable[[Request], Awaitable[Response]]:
+    """A POST endpoint: bounded body -> ``handler`` on a worker thread -> JSON answer."""
+
+    async def endpoint(request: Request) -> dict[str, Any]:
+        body = await read_body(request, limit)
+        return await run_in_threadpool(handler, body)
+
+    return guarded(endpoint)
+
+
+async def _http_exception(request: Request, exc: Exception) -> Response:
+    """Starlette's own refusals (unknown path, wrong method) in the seed's shape too."""
+    status = int(getattr(exc, "status_code", 500))
+    if status == 405:
+        err = HubError(HubCode.METHOD_NOT_ALLOWED, "ERR_HUB_METHOD", "接口只接受 POST 请求。",
+                       "The interface accepts POST requests only.")
+    elif status == 404:
+        err = HubError(HubCode.NOT_FOUND, "ERR_HUB_NO_SUCH_PATH", "没有这个接口地址。", "No such interface path.")
+    else:
+        err = HubError(HubCode.BAD_REQUEST, "ERR_HUB_HTTP", f"HTTP 错误 {status}。", f"HTTP error {status}.")
+    response = answer(err.response(), status)
+    if status == 405 and getattr(exc, "headers", None):
+        response.headers.update(exc.headers)  # type: ignore[attr-defined]
+    return response
+
+
+#: for ``Starlette(exception_handlers=...)`` of the hub, the CA service and the trading system
+EXCEPTION_HANDLERS: dict[Any, Any] = {404: _http_exception, 405: _http_exception}

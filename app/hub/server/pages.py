@@ -92,7 +92,8 @@ def _template(name: str, mtime: float) -> str:
 
 
 def render(name: str, lang: str, values: Mapping[str, Any] | None = None, *, data: Any = None,
-           status: int = 200, frame_ancestors: str = "'none'", script: str = "hub/hub-pages.js") -> HTMLResponse:
+           status: int = 200, frame_ancestors: str = "'none'", script: str = "hub/hub-pages.js",
+           frame_src: str = "'none'") -> HTMLResponse:
     """Fill ``resources/web/hub/<name>`` (inside ``layout.html``) with the texts of ``lang``
     and ``values``; ``data`` becomes the page's JSON block."""
     path = TEMPLATES / name
@@ -106,7 +107,7 @@ def render(name: str, lang: str, values: Mapping[str, Any] | None = None, *, dat
         "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer",
         "Content-Security-Policy": "default-src 'self'; connect-src 'self' http://127.0.0.1:* ws://127.0.0.1:*; "
                                    "img-src 'self' data: blob:; style-src 'self'; script-src 'self'; "
-                                   f"frame-ancestors {frame_ancestors}; object-src 'none'; base-uri 'none'",
+                                   f"frame-ancestors {frame_ancestors}; frame-src {frame_src}; object-src 'none'; base-uri 'none'",
     })
 
 
@@ -159,11 +160,11 @@ def hub_page_routes(hub: Any) -> list[Route]:
                 "sm3_value": meta.get("sm3", ""),
             }
             data = {"pageId": task["page_id"], "kind": kind, "taskId": task["task_id"], "lang": lang,
-                    "helper": hub.cfg.helper_url, "texts": TEXTS[lang],
+                    "helperPorts": list(hub.cfg.helper_ports) if hub.cfg.helper_ports else None, "texts": TEXTS[lang],
                     "returnUrl": platform.callback_url if platform else None}
             ancestors = "'none'"
             if kind == "iframesign":  # embedded by the trading systems the hub knows
-                ancestors = " ".join(sorted({_origin(p.callback_url) for p in hub.cfg.platforms.values()})) or "'none'"
+                ancestors = " ".join(sorted({origin_of(p.callback_url) for p in hub.cfg.platforms.values()})) or "'none'"
             return render(template, lang, values, data=data, frame_ancestors=ancestors)
 
         return Route(f"/hub/{kind}/{{page_id}}", endpoint, methods=["GET"])
@@ -172,7 +173,7 @@ def hub_page_routes(hub: Any) -> list[Route]:
             page("sign", "sign.html", "sign_title"), page("iframesign", "iframesign.html", "iframesign_title")]
 
 
-def _origin(url: str) -> str:
+def origin_of(url: str) -> str:
     from urllib.parse import urlsplit
 
     parts = urlsplit(url)

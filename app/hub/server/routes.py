@@ -20,20 +20,13 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from app.hub.errors import HubError, bad_request
+from app.hub.errors import bad_request
 from app.hub.interfaces import BY_NAME, Interface
 from app.hub.server import pages
 from app.hub.server.checks import Checked, check_request
 from app.hub.server.flows import decrypt, encrypt, login, signature, sync
-from app.hub.server.http import (
-    answer,
-    error_response,
-    internal_error,
-    json_endpoint,
-    log,
-    read_body,
-)
-from app.hub.server.service import Hub
+from app.hub.server.http import EXCEPTION_HANDLERS, guarded, json_endpoint, read_body
+from app.hub.server.service import Delivery, Hub
 
 FLOWS: dict[str, Callable[[Hub, Checked], dict[str, Any]]] = {
     "userSynchro": sync.user_synchro,
@@ -56,23 +49,17 @@ def _api_route(hub: Hub, iface: Interface) -> Route:
     return Route(iface.path, json_endpoint(handle, hub.cfg.max_body), methods=["POST"])
 
 
-def _page_call(fn: Callable[..., Any]) -> Callable[[Request], Any]:
+def _page_call(hub: Hub, fn: Callable[..., Any]) -> Callable[[Request], Any]:
     """A page API endpoint: JSON in (bounded), ``fn`` on a worker thread, JSON out."""
 
-    async def endpoint(request: Request) -> Response:
-        try:
-            kwargs: dict[str, Any] = {"page_id": request.path_params["page_id"]}
-            if request.method == "POST":
-                body = await read_body(request, PAGE_JSON_LIMIT)
-                kwargs["body"] = _json_object(body)
-            return answer(await run_in_threadpool(fn, **kwargs))
-        except HubError as exc:
-            return error_response(exc)
-        except Exception:  # noqa: BLE001
-            log.exception("page API %s", request.url.path)
-            return internal_error()
+    async def endpoint(request: Request) -> dict[str, Any]:
+        kwargs: dict[str, Any] = {"page_id": request.path_params["page_id"]}
+        if request.method == "POST":
+            kwargs["body"] = _json_object(await read_body(request, PAGE_JSON_LIMIT))
+        result = await run_in_threadpool(fn, **kwargs)
+        return await hub.deliver(result) if isinstance(result, Delivery) else result
 
-    return endpoint
+    return guarded(endpoint)
 
 
 def _json_object(body: bytes) -> dict[str, Any]:
@@ -100,7 +87,7 @@ def build_hub_app(hub: Hub) -> Starlette:
     def login_challenge(page_id: str, body: dict[str, Any]) -> dict[str, Any]:
         return login.challenge(hub, page_id)
 
-    def login_token(page_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    def login_token(page_id: str, body: dict[str, Any]) -> Delivery:
         token = body.get("token")
         if not isinstance(token, (dict, str)):
             raise bad_request("token", "缺少登录令牌。", "The login token is missing.")
@@ -109,26 +96,19 @@ def build_hub_app(hub: Hub) -> Starlette:
     def decrypt_head(page_id: str) -> dict[str, Any]:
         return decrypt.head(hub, page_id)
 
-    def decrypt_rewrapped(page_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    def decrypt_rewrapped(page_id: str, body: dict[str, Any]) -> Delivery:
         return decrypt.complete(hub, page_id, _string(body, "rewrapped"))
 
+    @guarded
     async def sign_document(request: Request) -> Response:
-        try:
-            pdf, _task = await run_in_threadpool(signature.document, hub, request.path_params["page_id"])
-        except HubError as exc:
-            return error_response(exc)
+        pdf, _task = await run_in_threadpool(signature.document, hub, request.path_params["page_id"])
         return Response(pdf, media_type="application/pdf", headers={"Cache-Control": "no-store"})
 
-    async def sign_signed(request: Request) -> Response:
-        try:
-            body = await read_body(request, hub.cfg.max_att_file)
-            result = await run_in_threadpool(signature.deliver_signed, hub, request.path_params["page_id"], body)
-            return answer(result)
-        except HubError as exc:
-            return error_response(exc)
-        except Exception:  # noqa: BLE001
-            log.exception("signed upload")
-            return internal_error()
+    @guarded
+    async def sign_signed(request: Request) -> dict[str, Any]:
+        body = await read_body(request, hub.cfg.max_att_file)
+        delivery = await run_in_threadpool(signature.deliver_signed, hub, request.path_params["page_id"], body)
+        return await hub.deliver(delivery)
 
     async def openapi(_request: Request) -> Response:
         return Response(pages.resource("api/hub-openapi.yaml"), media_type="application/yaml")
@@ -139,13 +119,13 @@ def build_hub_app(hub: Hub) -> Starlette:
     routes += [
         Route("/", health),
         Route("/api/openapi.yaml", openapi),
-        Route("/hub/api/login/{page_id}/challenge", _page_call(login_challenge), methods=["POST"]),
-        Route("/hub/api/login/{page_id}/token", _page_call(login_token), methods=["POST"]),
-        Route("/hub/api/decrypt/{page_id}/head", _page_call(decrypt_head), methods=["GET"]),
-        Route("/hub/api/decrypt/{page_id}/rewrapped", _page_call(decrypt_rewrapped), methods=["POST"]),
+        Route("/hub/api/login/{page_id}/challenge", _page_call(hub, login_challenge), methods=["POST"]),
+        Route("/hub/api/login/{page_id}/token", _page_call(hub, login_token), methods=["POST"]),
+        Route("/hub/api/decrypt/{page_id}/head", _page_call(hub, decrypt_head), methods=["GET"]),
+        Route("/hub/api/decrypt/{page_id}/rewrapped", _page_call(hub, decrypt_rewrapped), methods=["POST"]),
         Route("/hub/api/sign/{page_id}/document", sign_document, methods=["GET"]),
         Route("/hub/api/sign/{page_id}/signed", sign_signed, methods=["POST"]),
         *pages.hub_page_routes(hub),
         Mount("/static", StaticFiles(directory=str(pages.WEB_DIR), check_dir=False), name="static"),
     ]
-    return Starlette(routes=routes)
+    return Starlette(routes=routes, exception_handlers=EXCEPTION_HANDLERS)

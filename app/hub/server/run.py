@@ -14,6 +14,7 @@ import asyncio
 import json
 import os
 import secrets
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -77,7 +78,8 @@ def _hub_enc_identity(data_dir: Path, pki_dir: Path | None) -> tuple[list[Certif
 
 
 def build_platform(data_dir: Path, *, database: str | None = None, hub_url: str, ca_url: str, demo_url: str,
-                   helper_url: str = "http://127.0.0.1:8721", task_ttl: int = 600, pki_dir: Path | None = None,
+                   helper_ports: tuple[int, ...] | None = None, task_ttl: int = 600, pki_dir: Path | None = None,
+                   hub_api_url: str | None = None, hub_ca_bundle: str | None = None,
                    **cfg_overrides: Any) -> Platform3:
     data_dir.mkdir(parents=True, exist_ok=True)
     keys = _secrets(data_dir)
@@ -89,7 +91,7 @@ def build_platform(data_dir: Path, *, database: str | None = None, hub_url: str,
                                                      orgcodes=frozenset({DEMO_ORGCODE}))},
         platforms={DEMO_ORGCODE: Platform(DEMO_ORGCODE, "辽宁省公共资源交易平台（演示）", demo_url, keys["platform"])},
         trust_roots=roots, hub_enc_cert=enc_cert, hub_enc_key=enc_key,
-        ca_service=CaServiceLink(ca_url, keys["ca_service"]), helper_url=helper_url, task_ttl=task_ttl,
+        ca_service=CaServiceLink(ca_url, keys["ca_service"]), helper_ports=helper_ports, task_ttl=task_ttl,
         **cfg_overrides,
     )
     db = Database(database or f"sqlite:///{data_dir / 'hub.sqlite'}")
@@ -107,36 +109,45 @@ def build_platform(data_dir: Path, *, database: str | None = None, hub_url: str,
     ca = CaService(keys["ca_service"], lookup)
     demo = DemoTradingSystem(hub_url=hub_url, ca_unit_id=DEMO_CA_UNIT_ID, orgcode=DEMO_ORGCODE,
                              caller_secret=keys["caller"], platform_secret=keys["platform"],
-                             data_dir=data_dir / "demo", trust_roots=roots, helper_url=helper_url,
-                             public_url=demo_url)
+                             data_dir=data_dir / "demo", trust_roots=roots, helper_ports=helper_ports,
+                             public_url=demo_url, hub_api_url=hub_api_url, hub_ca_bundle=hub_ca_bundle)
     return Platform3(hub, build_hub_app(hub), ca.app(), demo, demo.app(), keys)
 
 
-def serve(*, port: int = 8780, database: str | None = None, helper_origin: str = "http://127.0.0.1:8721",
+def serve(*, port: int = 8780, database: str | None = None, helper_ports: tuple[int, ...] | None = None,
           task_ttl: int = 600, data_dir: Path | None = None) -> int:
     import uvicorn
 
     data_dir = data_dir or paths.ensure(paths.data_dir() / "hub")
     urls = [f"http://{HOST}:{port + i}" for i in range(3)]
     plat = build_platform(data_dir, database=database, hub_url=urls[0], ca_url=urls[1], demo_url=urls[2],
-                          helper_url=helper_origin, task_ttl=task_ttl)
+                          helper_ports=helper_ports, task_ttl=task_ttl)
     print(f"互认平台 / hub:                {urls[0]}")
     print(f"CA 服务 / CA service:          {urls[1]}/api/ca/encrypt")
     print(f"演示交易系统 / demo platform:  {urls[2]}/")
-    print(f"caUnitId: {DEMO_CA_UNIT_ID}   orgcode: {DEMO_ORGCODE}   database: {plat.hub.db.url.split('@')[-1]}")
+    print(f"caUnitId: {DEMO_CA_UNIT_ID}   orgcode: {DEMO_ORGCODE}   database: {plat.hub.db.engine.url.render_as_string(hide_password=True)}")
     print(f"数据目录 / data: {data_dir}")
+    origins = " ".join(f"--allow-origin {u}" for u in (urls[0], urls[2]))
+    print("网页使用 UKey 需启动本机助手 / the pages need the helper:\n"
+          f"  bidseal helper serve --dev-allow-http {origins} --hub-cert {data_dir / 'hub-enc-cert.pem'} "
+          "--project 'LNGGZY-*'")
     servers = [uvicorn.Server(uvicorn.Config(app, host=HOST, port=port + i, log_level="warning",
                                              timeout_keep_alive=10))
                for i, app in enumerate((plat.hub_app, plat.ca_app, plat.demo_app))]
-
-    async def main() -> None:
-        await asyncio.gather(*(s.serve() for s in servers))
-
+    # one event loop (and worker-thread pool) per server, as if they were separate
+    # processes: the hub's synchronous callbacks never wait for its own pool
+    side = [threading.Thread(target=lambda s=s: asyncio.run(s.serve()), daemon=True) for s in servers[1:]]
+    for t in side:
+        t.start()
     try:
-        asyncio.run(main())
+        asyncio.run(servers[0].serve())
     except KeyboardInterrupt:
         pass
     finally:
+        for s in servers[1:]:
+            s.should_exit = True
+        for t in side:
+            t.join(5)
         plat.hub.db.dispose()
     return 0
 

@@ -9,9 +9,12 @@ from __future__ import annotations
 import json
 import secrets
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from starlette.concurrency import run_in_threadpool
 
 from app.hub import signing
 from app.hub.client import HubClient, HubClientError, HubRefused
@@ -20,6 +23,20 @@ from app.hub.interfaces import Interface, interface
 from app.hub.server import db as dbm
 from app.hub.server.config import HubConfig
 from app.hub.server.db import Database
+
+
+@dataclass
+class Delivery:
+    """A checked result waiting to be delivered to the business system (4, 7 or 9):
+    the route awaits the call without holding a worker thread, so a trading system that
+    itself calls the hub while handling the callback can never deadlock with it."""
+
+    task: dict[str, Any]
+    interface: str
+    fields: dict[str, str]
+    result: dict[str, Any]
+    cleanup: Callable[[], None] | None = None
+
 
 PAGE_PATHS = {"login": "/hub/login/", "decrypt": "/hub/decrypt/", "sign": "/hub/sign/",
               "iframesign": "/hub/iframesign/"}
@@ -38,6 +55,7 @@ class Hub:
         self.db = db
         self.files = cfg.data_dir / "task-files"
         self.files.mkdir(parents=True, exist_ok=True)
+        self._http: Any = None
 
     # -- tasks -------------------------------------------------------------------------
     def new_task(self, kind: str, fields: Mapping[str, str], meta: Mapping[str, Any] | None = None) -> dict[str, Any]:
@@ -90,9 +108,28 @@ class Hub:
                           result=json.dumps(error.response(), ensure_ascii=False))
 
     # -- calls to the business system (4, 7, 9) and the CA service (5) -----------------
-    def call_platform(self, orgcode: str, name: str, fields: Mapping[str, str]) -> dict[str, Any]:
-        platform = self.cfg.platforms[orgcode]
-        return self._call(platform.callback_url, interface(name), fields, platform.secret)
+    async def deliver(self, d: Delivery) -> dict[str, Any]:
+        """Call the business system with ``d``; the task is done only when it accepted."""
+        platform = self.cfg.platforms[str(d.task["orgcode"])]
+        iface = interface(d.interface)
+        # nothing is sent before the connection exists: connection failures are retried
+        client = HubClient(platform.callback_url, connect_timeout=10, read_timeout=self.cfg.callback_timeout,
+                           retries=3)
+        if self._http is None:  # one connection pool for the hub's callbacks (made on the hub's loop)
+            self._http = client.async_client()
+        try:
+            try:
+                await client.call_async(iface, d.fields, lambda path, f: signing.sign_hmac(path, f, platform.secret),
+                                        self._http)
+            except (HubRefused, HubClientError) as exc:
+                err = _upstream(iface, exc)
+                await run_in_threadpool(self.fail, d.task, err)
+                raise err from exc
+            await run_in_threadpool(self.finish, d.task, d.result)
+        finally:
+            if d.cleanup:
+                d.cleanup()
+        return ok(data=d.result)
 
     def call_ca_service(self, fields: Mapping[str, str]) -> dict[str, Any]:
         link = self.cfg.ca_service
@@ -104,14 +141,18 @@ class Hub:
         client = HubClient(base, read_timeout=self.cfg.callback_timeout, retries=1)
         try:
             return client.call(iface, fields, lambda path, f: signing.sign_hmac(path, f, secret))
-        except HubRefused as exc:
-            raise HubError(HubCode.UPSTREAM, "ERR_HUB_CALLBACK_REFUSED",
-                           f"对方系统拒绝了“{iface.zh}”（代码 {exc.hub_code}）：{exc.hub_msg}",
-                           f"The receiving system refused the {iface.en} call (code {exc.hub_code}): {exc.hub_msg}",
-                           interface=iface.path) from exc
-        except HubClientError as exc:
-            raise HubError(HubCode.UPSTREAM, "ERR_HUB_CALLBACK_FAILED", f"无法送达“{iface.zh}”：{exc.zh}",
-                           f"Could not deliver the {iface.en} call: {exc.en}", interface=iface.path) from exc
+        except (HubRefused, HubClientError) as exc:
+            raise _upstream(iface, exc) from exc
         finally:
             assert client.session is not None
             client.session.close()
+
+
+def _upstream(iface: Interface, exc: HubRefused | HubClientError) -> HubError:
+    if isinstance(exc, HubRefused):
+        return HubError(HubCode.UPSTREAM, "ERR_HUB_CALLBACK_REFUSED",
+                        f"对方系统拒绝了“{iface.zh}”（代码 {exc.hub_code}）：{exc.hub_msg}",
+                        f"The receiving system refused the {iface.en} call (code {exc.hub_code}).",
+                        interface=iface.path)
+    return HubError(HubCode.UPSTREAM, "ERR_HUB_CALLBACK_FAILED", f"无法送达“{iface.zh}”：{exc.zh}",
+                    f"Could not deliver the {iface.en} call: {exc.en}", interface=iface.path)

@@ -85,4 +85,7 @@ class PdfStream:
         """The data with /FlateDecode (and PNG/TIFF-2 predictors) removed; other filters raise."""
         from app.pdfsign.pdfstructure.filters import decode_stream
 
-        return decode_stream(self.dict, self.raw())
+        data = decode_stream(self.dict, self.raw())
+        if self.source is not None:
+            self.source.charge_decoded(len(data), self.dict.start)
+        return data

@@ -14,6 +14,7 @@ from app.pdfsign.pdfstructure.errors import (
     NotAPdfError,
     PdfStructureError,
     PdfTruncatedError,
+    PdfUnsupportedError,
     _malformed,
 )
 from app.pdfsign.pdfstructure.lexer import (
@@ -51,8 +52,51 @@ class Revision:
         return self.sections[0].trailer if self.sections else PdfDict()
 
 
+#: More revisions than this is not a document anyone signs: refused rather than
+#: analysed revision by revision (each costs an object map and a signature search).
+MAX_REVISIONS = 1000
+_MAX_FALLBACKS = 64
+
 _STARTXREF_RE = re.compile(rb"startxref[\x00\t\n\x0c\r ]+(\d{1,15})[\x00\t\n\x0c\r ]*%%EOF")
 _HEADER_RE = re.compile(rb"%PDF-(\d)\.(\d)")
+
+
+class _ObjectStream:
+    """One object stream: its header read at once, each object parsed when first asked
+    for (a page with 65,000 annotations in object streams must not parse all of them to
+    find its few signature widgets) and then kept."""
+
+    def __init__(self, num: int, obj: IndirectObject) -> None:
+        stream = obj.value
+        d = stream.dict
+        self.end = obj.end
+        n, first = d.get("N"), d.get("First")
+        if not (isinstance(n, int) and isinstance(first, int) and n >= 0 and first >= 0):
+            raise _malformed("对象流 /N 或 /First 无效 / bad object stream /N or /First", obj.start)
+        data = stream.decoded()
+        if first > len(data):
+            raise _malformed("对象流 /First 超出数据 / object stream /First beyond its data", obj.start)
+        header = data[:first].split()
+        if len(header) < 2 * n or not all(h.isdigit() and len(h) <= 12 for h in header[:2 * n]):
+            raise _malformed("对象流头部无效 / bad object stream header", obj.start)
+        self.num = num
+        self.first = first
+        self.source = PdfSource(data, "<objstm>")
+        #: object number -> offset of its value relative to /First (the first entry wins)
+        self.offsets: dict[int, int] = {}
+        for i in range(n):
+            self.offsets.setdefault(int(header[2 * i]), int(header[2 * i + 1]))
+        self._values: dict[int, Any] = {}
+
+    def get(self, num: int) -> Any:
+        if num in self._values:
+            return self._values[num]
+        off = self.offsets.get(num)
+        if off is None:
+            raise _malformed(f"对象流 {self.num} 中没有对象 {num} / object {num} missing from object stream {self.num}", 0, obj=num)
+        val, _ = parse_value(self.source, self.first + off)
+        self._values[num] = val
+        return val
 
 
 class PdfStructure:
@@ -77,10 +121,11 @@ class PdfStructure:
         self.header_offset = hm.start()
         self._sections: dict[int, XrefSection] = {}
         self._maps: dict[int, dict[int, ObjLoc]] = {}
-        self._objstm_cache: dict[int, dict[int, tuple[Any, int]]] = {}
-        #: offset -> (number, value) of objects parsed without resolving anything;
+        #: offset -> object stream (its index; its objects are parsed when first asked for)
+        self._objstm_cache: dict[int, _ObjectStream] = {}
+        #: offset -> (number, value, end) of objects parsed without resolving anything;
         #: shared between revisions (callers treat parsed values as read-only)
-        self._parsed: dict[int, tuple[int, Any]] = {}
+        self._parsed: dict[int, tuple[int, Any, int]] = {}
         self.revisions: list[Revision] = []
         self._find_revisions()
         last = self.revisions[-1]
@@ -94,8 +139,11 @@ class PdfStructure:
             self._sections[offset] = parse_xref_section(self.src, offset)
         return self._sections[offset]
 
-    def _chain(self, offset: int) -> list[int]:
-        """Offsets of the xref sections reachable from ``offset`` (newest first)."""
+    def _chain(self, offset: int, limit: int | None = None) -> list[int]:
+        """Offsets of the xref sections reachable from ``offset`` (newest first). With
+        ``limit`` (a revision's end) every section must lie wholly before it: a /Prev
+        or /XRefStm pointing at bytes appended later was dangling when that revision
+        was written, and may not start resolving afterwards."""
         out: list[int] = []
         seen: set[int] = set()
         todo = [offset]
@@ -104,7 +152,11 @@ class PdfStructure:
             if off in seen:
                 continue
             seen.add(off)
+            if limit is not None and off >= limit:
+                raise _malformed("交叉引用链指向本修订之后的数据 / xref chain points past the revision", off)
             sec = self.section(off)
+            if limit is not None and sec.end > limit:
+                raise _malformed("交叉引用表超出本修订 / xref section runs past the revision", off)
             out.append(off)
             xs = sec.trailer.get("XRefStm")
             if isinstance(xs, int):
@@ -114,7 +166,7 @@ class PdfStructure:
                 todo.append(prev)
             elif prev is not None:
                 raise _malformed("trailer /Prev 无效 / bad /Prev", sec.offset)
-            if len(out) > 10000:
+            if len(out) > MAX_REVISIONS * 2:
                 raise _malformed("交叉引用链过长 / xref chain too long", off)
         return out
 
@@ -136,11 +188,12 @@ class PdfStructure:
                 "PDF 文件不完整：找不到 startxref/%%EOF（文件可能被截断）。",
                 "The PDF is incomplete: no startxref/%%EOF found (the file may be truncated).",
             )
-        # The last candidate whose xref chain parses defines the document.
+        # The last candidate whose xref chain parses defines the document (only the last
+        # few are tried: a file of thousands of broken startxref lines is not a PDF).
         chain: list[int] | None = None
         last_idx = len(cands) - 1
         error: PdfStructureError | None = None
-        while last_idx >= 0:
+        while last_idx >= max(0, len(cands) - _MAX_FALLBACKS):
             try:
                 chain = self._chain(cands[last_idx][1])
                 break
@@ -170,6 +223,12 @@ class PdfStructure:
             prev_end = end
         if not revs:
             raise _malformed("找不到有效的修订版本 / no valid revision", 0)
+        if len(revs) > MAX_REVISIONS:
+            raise PdfUnsupportedError(
+                f"PDF 文件有 {len(revs)} 个修订版本，超过上限 {MAX_REVISIONS}，不予处理。",
+                f"The PDF has {len(revs)} revisions, more than the {MAX_REVISIONS} this verifier handles.",
+                revisions=len(revs),
+            )
         for off in chain:
             sec = self._sections[off]
             for rev in revs:
@@ -195,13 +254,19 @@ class PdfStructure:
 
     # -- object maps ----------------------------------------------------------------------
     def object_map(self, rev: Revision | int | None = None) -> dict[int, ObjLoc]:
-        """objnum → location as seen by a reader of revision ``rev`` (default: last)."""
+        """objnum → location as seen by a reader of revision ``rev`` (default: last).
+
+        Only the bytes of the revision count: an entry that points at or past the
+        revision's end (into bytes appended later) is a free entry here, and the xref
+        chain may not reach past the end either. A later update can therefore never
+        make an object appear "as it was when signed"."""
         r = self._rev(rev)
         if r.index not in self._maps:
             merged: dict[int, ObjLoc] = {}
-            for off in self._chain(r.startxref):
+            for off in self._chain(r.startxref, r.end):
                 for num, loc in self._sections[off].entries.items():
-                    merged.setdefault(num, loc)
+                    if num not in merged:
+                        merged[num] = loc if loc.kind != "n" or loc.offset < r.end else ObjLoc("f", 0, loc.gen)
             self._maps[r.index] = merged
         return self._maps[r.index]
 
@@ -216,7 +281,7 @@ class PdfStructure:
         """The merged trailer of revision ``rev`` (newest values win)."""
         r = self._rev(rev)
         out = PdfDict()
-        for off in reversed(self._chain(r.startxref)):
+        for off in reversed(self._chain(r.startxref, r.end)):
             for k, v in self._sections[off].trailer.items():
                 out[k] = v
         return out
@@ -233,8 +298,9 @@ class PdfStructure:
 
     def _load(self, num: int, loc: ObjLoc, rev: Revision | int | None) -> Any:
         if loc.kind == "n":
+            limit = self._rev(rev).end
             cached = self._parsed.get(loc.offset)
-            if cached is not None and cached[0] == num:
+            if cached is not None and cached[0] == num and cached[2] <= limit:
                 return cached[1]
             used_resolver = False
 
@@ -243,7 +309,7 @@ class PdfStructure:
                 used_resolver = True
                 return self.resolve(r, rev)
 
-            obj = parse_indirect(self.src, loc.offset, length)
+            obj = parse_indirect(self.src, loc.offset, length, limit)
             # The kernel maps up to 64 KiB around each touched page; objects spread
             # over a 100 MB file would otherwise add most of it to RSS.
             self.src.release(loc.offset - _FAULT_AROUND, obj.end + _FAULT_AROUND)
@@ -251,53 +317,38 @@ class PdfStructure:
                 raise _malformed(f"对象编号不符（期望 {num}，实际 {obj.num}） / object number mismatch (expected {num}, found {obj.num})", loc.offset, obj=num)
             if not used_resolver:
                 # The value depends only on the (immutable) bytes at this offset, so
-                # every revision mapping this object here sees the same value. A stream
-                # with an indirect /Length is not cached: another revision may resolve
-                # that /Length differently.
-                self._parsed[loc.offset] = (num, obj.value)
+                # every revision that maps this object here and contains all of it sees
+                # the same value. A stream with an indirect /Length is not cached:
+                # another revision may resolve that /Length differently.
+                self._parsed[loc.offset] = (num, obj.value, obj.end)
             return obj.value
-        stm_num = loc.offset
-        table = self._objstm(stm_num, rev)
-        if num not in table:
-            raise _malformed(f"对象流 {stm_num} 中没有对象 {num} / object {num} missing from object stream {stm_num}", 0, obj=num)
-        return table[num][0]
+        return self._objstm(loc.offset, rev).get(num)
 
     def object_span(self, num: int, rev: Revision | int | None = None) -> IndirectObject | None:
         """The parsed indirect object with byte offsets (None for compressed/free objects)."""
         loc = self.object_map(rev).get(num)
         if loc is None or loc.kind != "n":
             return None
-        obj = parse_indirect(self.src, loc.offset, lambda r: self.resolve(r, rev))
+        obj = parse_indirect(self.src, loc.offset, lambda r: self.resolve(r, rev), self._rev(rev).end)
         if obj.num != num:
             raise _malformed(f"对象编号不符（期望 {num}，实际 {obj.num}） / object number mismatch (expected {num}, found {obj.num})", loc.offset, obj=num)
         return obj
 
-    def _objstm(self, stm_num: int, rev: Revision | int | None) -> dict[int, tuple[Any, int]]:
+    def _objstm(self, stm_num: int, rev: Revision | int | None) -> _ObjectStream:
         loc = self.object_map(rev).get(stm_num)
         if loc is None or loc.kind != "n":
             raise _malformed(f"对象流 {stm_num} 不存在 / object stream {stm_num} does not exist", 0)
-        key = loc.offset
-        if key in self._objstm_cache:
-            return self._objstm_cache[key]
-        obj = parse_indirect(self.src, loc.offset, lambda r: self.resolve(r, rev))
+        limit = self._rev(rev).end
+        cached = self._objstm_cache.get(loc.offset)
+        if cached is not None and cached.end <= limit:
+            return cached
+        obj = parse_indirect(self.src, loc.offset, lambda r: self.resolve(r, rev), limit)
         if not isinstance(obj.value, PdfStream) or obj.value.dict.get("Type") != "ObjStm":
             raise _malformed(f"对象 {stm_num} 不是对象流 / object {stm_num} is not an object stream", loc.offset)
-        d = obj.value.dict
-        n, first = d.get("N"), d.get("First")
-        if not isinstance(n, int) or not isinstance(first, int) or n < 0 or first < 0:
-            raise _malformed("对象流 /N 或 /First 无效 / bad object stream /N or /First", loc.offset)
-        data = obj.value.decoded()
-        inner = PdfSource(data, "<objstm>")
-        header = data[:first].split()
-        if len(header) < 2 * n:
-            raise _malformed("对象流头部太短 / object stream header too short", loc.offset)
-        table: dict[int, tuple[Any, int]] = {}
-        for i in range(n):
-            onum, ooff = int(header[2 * i]), int(header[2 * i + 1])
-            val, _ = parse_value(inner, first + ooff)
-            table.setdefault(onum, (val, i))
-        self._objstm_cache[key] = table
-        return table
+        stream = _ObjectStream(stm_num, obj)
+        if not isinstance(obj.value.dict.get("Length"), Ref):
+            self._objstm_cache[loc.offset] = stream
+        return stream
 
     def resolve(self, value: Any, rev: Revision | int | None = None, depth: int = 0) -> Any:
         """Follow references until a direct value (None for dangling ones)."""

@@ -30,6 +30,8 @@ class PdfSource:
         self.name = name
         self._closer = closer
         self.size = len(buf)
+        #: bytes decoded from this file's streams so far (see :meth:`charge_decoded`)
+        self.decoded_total = 0
 
     @classmethod
     def open(cls, source: str | os.PathLike[str] | BinaryIO | bytes) -> PdfSource:
@@ -82,6 +84,20 @@ class PdfSource:
         if not isinstance(data, bytes | bytearray):
             raise PdfReadError("输入不是二进制文件。", "The input is not a binary file.")
         return cls(bytes(data), name)
+
+    def charge_decoded(self, n: int, offset: int) -> None:
+        """Count ``n`` decoded bytes against this file's budget
+        (:data:`~app.pdfsign.pdfstructure.filters.MAX_DECODED_PER_FILE`)."""
+        from app.pdfsign.pdfstructure.errors import PdfUnsupportedError
+        from app.pdfsign.pdfstructure.filters import MAX_DECODED_PER_FILE
+
+        self.decoded_total += n
+        if self.decoded_total > MAX_DECODED_PER_FILE:
+            raise PdfUnsupportedError(
+                "PDF 文件中的压缩流解压后总量过大，不予处理。",
+                "The compressed streams of this PDF expand to too much data in total; not processed.",
+                offset=offset, limit=MAX_DECODED_PER_FILE,
+            )
 
     def close(self) -> None:
         if self._closer is not None:

@@ -39,14 +39,16 @@ class _Hasher:
         self.cancel = cancel
         self.known = known
 
-    def digest(self, ranges: Iterable[tuple[int, int]], extra: str | None = None) -> tuple[bytes, bytes | None]:
+    def digest(self, ranges: Iterable[tuple[int, int]], extra: str | None = None,
+               prefix: bytes = b"") -> tuple[bytes, bytes | None]:
+        """SM3(prefix || the ranges), and the ``extra`` hashlib digest of the ranges."""
         ranges = list(ranges)
-        if self.known is not None and extra is None and len(ranges) == 2 and ranges[0][0] == 0:
+        if self.known is not None and extra is None and not prefix and len(ranges) == 2 and ranges[0][0] == 0:
             (_, b), (c, e) = ranges
             known = self.known((0, b, c, e - c))
             if known is not None:
                 return known, None
-        h = SM3()
+        h = SM3(prefix)
         other = hashlib.new(extra) if extra else None
         for start, end in ranges:
             for chunk in self.src.iter_range(start, end):

@@ -17,6 +17,9 @@ REASONS: dict[str, tuple[Severity, str, str]] = {
     "NO_SIGNATURES": (_I, "此文件没有任何签名。", "This file has no signatures."),
     "FILE_INCOMPLETE": (_I, "文件末尾有多余或不完整的数据（文件被截断或被追加了内容）。",
                         "The file ends with stray or incomplete data (truncated, or bytes appended)."),
+    "FINAL_REVISION_UNREADABLE": (_I, "文档的最终版本无法读取（结构损坏、不受支持或是“解压炸弹”），签名后的内容无法确认。",
+                                  "The document's final revision cannot be read (damaged, unsupported or a "
+                                  "decompression bomb); what follows the signatures cannot be checked."),
     "SIG_DICT_MISSING": (_I, "签名字典不存在或无法读取。", "The signature dictionary is missing or unreadable."),
     "SIG_DICT_COMPRESSED": (_I, "签名字典位于压缩对象流中，无法确认签名范围。",
                             "The signature dictionary is inside a compressed object stream; its byte range cannot be checked."),
@@ -41,12 +44,21 @@ REASONS: dict[str, tuple[Severity, str, str]] = {
     "CERT_MALFORMED": (_I, "签名者证书格式错误，无法检查。", "The signer certificate is malformed and cannot be checked."),
     "CERT_EXPIRED_AT_SIGNING": (_I, "签署时证书已过期。", "The certificate had expired at signing time."),
     "CERT_NOT_YET_VALID_AT_SIGNING": (_I, "签署时证书尚未生效。", "The certificate was not yet valid at signing time."),
+    "CERT_EXPIRED": (_I, "证书已过期，而签名中没有可信的时间戳能证明签署时证书仍有效（签署人自报的时间不能作为依据）。",
+                     "The certificate has expired, and no trusted time-stamp proves it was valid when signing "
+                     "(the signer's own claimed time does not count)."),
+    "CERT_NOT_YET_VALID": (_I, "证书尚未生效。", "The certificate is not yet valid."),
+    "CLAIMED_TIME_INCONSISTENT": (_N, "签署人自报的签署时间晚于可信时间戳或当前时间，该时间不可信。",
+                                  "The signing time the signer claims is later than the trusted time-stamp "
+                                  "or the current time; it cannot be right."),
     "CERT_NOT_FOR_SIGNING": (_I, "该证书不是签名证书（密钥用法不含数字签名/不可否认），可能是加密证书。",
                              "The certificate is not a signing certificate (no digitalSignature/nonRepudiation); it may be an encryption certificate."),
     "NO_TRUST_ROOTS": (_U, "未配置信任根证书，无法确认签署人身份。",
                        "No trusted root certificates are configured, so the signer cannot be trusted."),
     "CHAIN_UNTRUSTED": (_U, "签署人证书链不到任何受信任的根证书。",
                         "The signer's certificate chain does not reach a trusted root."),
+    "DEMO_CERTIFICATE": (_N, "签署人证书来自演示 CA（虚拟 UKey），只能用于演示，不代表真实单位身份。",
+                         "The signer's certificate comes from a demo CA (the virtual UKey): a demo only, not a real identity."),
     "CHAIN_INVALID": (_I, "签署人证书链验证失败。", "The signer's certificate chain is invalid."),
     "CRL_STALE": (_U, "吊销列表已过期，无法确认证书未被吊销。",
                   "A revocation list is out of date; revocation cannot be ruled out."),
@@ -55,6 +67,14 @@ REASONS: dict[str, tuple[Severity, str, str]] = {
                           "This signature was removed in a later revision (its field or widget is no longer in the document)."),
     "MODIFIED_AFTER_SIGNING": (_I, "签名后文档被修改（不仅是追加签名或填写表单）。",
                                "The document was modified after signing (beyond adding signatures or filling forms)."),
+    "SM2_WITHOUT_Z": (_N, "签名是对裸摘要（不含 Z 值）做的非标准 SM2 签名，仅因启用了兼容开关才被接受；请核实签名工具。",
+                      "The signature is a non-standard SM2 signature over a bare digest without Z, accepted only "
+                      "because the compatibility switch is on; check the signing tool."),
+    "SM2_WITHOUT_Z_REJECTED": (_I, "签名是对裸摘要（不含 Z 值）做的，不是标准 SM2 签名（GM/T 0009）；"
+                                   "如确认签名工具如此实现，可用 --accept-sm2-without-z 兼容开关验证。",
+                               "The signature was computed over a bare digest without Z, not a standard SM2 "
+                               "signature (GM/T 0009); if the signing tool is known to do this, verify with the "
+                               "--accept-sm2-without-z compatibility switch."),
     "EMPTY_SM2_ID": (_N, "签名使用了空的 SM2 用户标识（OpenSSL 默认），不是 GM/T 0009 的默认标识。",
                      "The signature used the empty SM2 ID (OpenSSL's default), not the GM/T 0009 default ID."),
     "SIGNING_TIME_UNPROTECTED": (_N, "签名中没有受保护的签署时间，使用了 PDF 中自报的时间。",
@@ -62,8 +82,11 @@ REASONS: dict[str, tuple[Severity, str, str]] = {
     "SIGNING_TIME_MISSING": (_N, "签名中没有签署时间，按当前时间检查证书有效期。",
                              "The signature has no signing time; certificate validity was checked at the current time."),
     "TIMESTAMP_INVALID": (_I, "签名中的时间戳无效。", "The time-stamp in the signature is invalid."),
-    "TIMESTAMP_UNTRUSTED": (_N, "时间戳机构证书不受信任，时间戳时间仅供参考。",
-                            "The time-stamp authority is not trusted; its time is informational."),
+    "TIMESTAMP_UNTRUSTED": (_N, "时间戳不可信（时间戳机构证书不受信任，或不是带关键扩展用途 timeStamping 的时间戳证书），"
+                                "其时间不被采用。",
+                            "The time-stamp is not trusted (its authority's certificate is not trusted, or is not a "
+                            "time-stamping certificate with a critical timeStamping extended key usage); its time "
+                            "is not used."),
 }
 
 _CMS_PROBLEMS = {
@@ -71,6 +94,7 @@ _CMS_PROBLEMS = {
     "SIGNATURE_MALFORMED": "SIGNATURE_INVALID",
     "DIGEST_MISMATCH": "DIGEST_MISMATCH",
     "SIGNER_CERT_NOT_FOUND": "SIGNER_CERT_MISSING",
+    "SM2_WITHOUT_Z": "SM2_WITHOUT_Z_REJECTED",
 }
 
 _SUPPORTED_SUBFILTERS = frozenset({"adbe.pkcs7.detached", "ETSI.CAdES.detached"})

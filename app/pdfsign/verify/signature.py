@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from app.gm import cms as gm_cms
 from app.gm.errors import GMError
-from app.pdfsign.diff import ModificationLevel
+from app.pdfsign.diff import ChangeReport, FieldLock, ModificationLevel
 from app.pdfsign.pdfstructure import (
     PdfDict,
     PdfString,
+    PdfStructure,
     PdfStructureError,
     Revision,
 )
@@ -45,13 +48,55 @@ def _check_byte_range(rep: SignatureReport, d: PdfDict, size: int) -> list[int] 
     return list(br)
 
 
+def apply_changes(rep: SignatureReport, ch: ChangeReport) -> None:
+    """Put a change analysis into a signature's report (again, after the widget check)."""
+    rep.modification = ch.level.value
+    rep.changes = [c.to_dict() for c in ch.changes]
+    rep.reasons = [r for r in rep.reasons if r.code != "MODIFIED_AFTER_SIGNING"]
+    if ch.level is ModificationLevel.MODIFIED:
+        first = ch.disallowed[0]
+        sev, zh, en = REASONS["MODIFIED_AFTER_SIGNING"]
+        rep.add(Reason("MODIFIED_AFTER_SIGNING", f"{zh}（{first.zh}）", f"{en} ({first.en})", sev,
+                       {"first_change": first.code, "object": first.obj, **first.details}))
+
+
+def _names_of(value: Any) -> frozenset[str]:
+    return frozenset(t.text() for t in value if isinstance(t, PdfString)) if isinstance(value, list) else frozenset()
+
+
+def _field_lock(s: PdfStructure, rev: Revision, sig: PdfDict, fs: FoundSignature,
+                docmdp_p: int | None) -> FieldLock | None:
+    """What the signature locks, read from the signed revision: FieldMDP transforms
+    in its /Reference, its field's /Lock (with PDF 2.0's /P), and a DocMDP /P of a
+    signature that is not the document's certification (it restricts, never permits)."""
+    rules: list[tuple[str, frozenset[str]]] = []
+    p = docmdp_p
+    refs = s.resolve(sig.get("Reference"), rev)
+    for r in refs if isinstance(refs, list) else []:
+        r = s.resolve(r, rev)
+        if isinstance(r, dict) and r.get("TransformMethod") == "FieldMDP":
+            params = s.resolve(r.get("TransformParams"), rev)
+            if isinstance(params, dict):
+                rules.append((str(params.get("Action") or "All"), _names_of(s.resolve(params.get("Fields"), rev))))
+    node = s.get(fs.field_num, rev) if fs.field_num is not None else None
+    lock = s.resolve(node.get("Lock"), rev) if isinstance(node, dict) else None
+    if isinstance(lock, dict):
+        rules.append((str(lock.get("Action") or "All"), _names_of(s.resolve(lock.get("Fields"), rev))))
+        lp = lock.get("P")
+        if isinstance(lp, int) and lp in (1, 2, 3):
+            p = lp if p is None else min(p, lp)
+    if not rules and p is None:
+        return None
+    return FieldLock(tuple(rules), p)
+
+
 def _verify_signature(ctx: _Context, fs: FoundSignature, index: int) -> SignatureReport:
     s = ctx.s
     rep = SignatureReport(index=index, field_name=fs.field_name, pages=list(fs.pages),
                           widget_count=len(fs.widget_nums), revision_count=len(s.revisions),
                           object_number=fs.sig_num)
     view = fs.found_in
-    if fs.removed:
+    if fs.removed and not ctx.final_unreadable:
         rep.add(_reason("SIGNATURE_REMOVED"))
     loc = s.locate(fs.sig_num, view)
     if loc is None or loc.kind == "f":
@@ -130,13 +175,15 @@ def _verify_signature(ctx: _Context, fs: FoundSignature, index: int) -> Signatur
             _verify_doc_timestamp(ctx, rep, bytes(contents), ranges)
         else:
             digest, _ = ctx.hasher.digest(ranges)
-            info = _verify_cms(rep, bytes(contents), digest)
+            info = _verify_cms(ctx, rep, bytes(contents), digest, ranges)
 
-    # 4. certificate
+    # 4. time and certificate: the claimed time is shown, only a trusted time-stamp counts
     if info is not None and info.signer_certificate is not None:
         ts = _embedded_timestamp(ctx, rep, bytes(contents), info) if isinstance(contents, PdfString) else None
-        if ts is not None and ts.valid and ts.time is not None:
-            rep.signing_time, rep.signing_time_source = ts.time, "timestamp"
+        trusted_time = ts.time if ts is not None and ts.valid and ts.trusted else None
+        claimed = info.signing_time or claimed_time
+        if trusted_time is not None:
+            rep.signing_time, rep.signing_time_source = trusted_time, "timestamp"
         elif info.signing_time is not None:
             rep.signing_time, rep.signing_time_source = info.signing_time, "signing_time"
         elif claimed_time is not None:
@@ -146,23 +193,20 @@ def _verify_signature(ctx: _Context, fs: FoundSignature, index: int) -> Signatur
             rep.signing_time_source = "verification_time"
             rep.add(_reason("SIGNING_TIME_MISSING"))
         try:
-            _check_certificate(ctx, rep, info.signer_certificate, info.certificates)
+            _check_certificate(ctx, rep, info.signer_certificate, info.certificates, trusted_time, claimed)
         except GMError as exc:
             rep.add(_reason("CERT_MALFORMED", exc.en))
     elif rep.signing_time is None and claimed_time is not None and rep.kind != "timestamp":
         rep.signing_time, rep.signing_time_source = claimed_time, "pdf_m"
 
-    # 5. later changes
+    # 5. later changes, under what this signature restricts (DocMDP, FieldMDP, /Lock)
     if signed_rev is not None:
-        p = rep.docmdp_permissions if rep.kind == "certification" else None
-        ch = ctx.changes(signed_rev, p)
-        rep.modification = ch.level.value
-        rep.changes = [c.to_dict() for c in ch.changes]
-        if ch.level is ModificationLevel.MODIFIED:
-            first = ch.disallowed[0]
-            sev, zh, en = REASONS["MODIFIED_AFTER_SIGNING"]
-            rep.add(Reason("MODIFIED_AFTER_SIGNING", f"{zh}（{first.zh}）", f"{en} ({first.en})", sev,
-                           {"first_change": first.code, "object": first.obj}))
+        certify_p = rep.docmdp_permissions if fs.via_perms else None
+        lock = _field_lock(s, signed_rev, d, fs, None if fs.via_perms else rep.docmdp_permissions)
+        key = (signed_rev.index, certify_p, lock)
+        ctx.changes(signed_rev, certify_p, lock)
+        ctx.diff_of[index] = key
+        apply_changes(rep, ctx.diffs[key])
     rep.integrity = (
         signed_rev is not None
         and not any(r.code in _INTEGRITY_CODES for r in rep.reasons)

@@ -70,10 +70,18 @@ def _check_token(ctx: _Context, token_der: bytes, imprint_of: Callable[[str], by
     out.time = gen
     tsa = info.signer_certificate
     out.tsa = tsa.common_name if tsa is not None else None
-    out.valid = bool(info.valid and imprint_ok)
+    out.valid = bool(info.valid and imprint_ok and gen is not None)
     if tsa is not None and out.valid:
+        # Only a time-stamping certificate (critical timeStamping EKU, RFC 3161 2.3)
+        # that chains to a trusted root, valid and unrevoked at genTime, makes the
+        # time count; any signing certificate could otherwise vouch for any time.
         chain = verify_chain(tsa, list(ctx.roots), list(info.certificates), at=gen, crls=list(ctx.crls))
-        out.trusted = chain.trusted
+        try:
+            is_tsa = tsa.is_timestamping_cert
+        except GMError:
+            is_tsa = False
+        out.trusted = chain.trusted and is_tsa
+        out.problem = None if out.trusted else ("not_tsa_certificate" if not is_tsa else "chain")
     return out
 
 
@@ -122,11 +130,15 @@ def _verify_doc_timestamp(ctx: _Context, rep: SignatureReport, contents: bytes,
 
     ts = _check_token(ctx, contents, imprint)
     rep.timestamp = ts
-    rep.signing_time, rep.signing_time_source = ts.time, "timestamp"
+    rep.signing_time = ts.time
+    rep.signing_time_source = "timestamp" if ts.trusted else "timestamp_untrusted"
     rep.signer_cn = ts.tsa
     if not ts.valid:
         rep.add(_reason("TIMESTAMP_INVALID"))
         return
     rep.trusted = ts.trusted
-    if not ts.trusted:
+    if ts.problem == "not_tsa_certificate":
+        rep.add(_reason("TIMESTAMP_UNTRUSTED", ts.tsa or ""))
+        rep.add(_reason("CHAIN_UNTRUSTED", f"{ts.tsa or ''}: not a time-stamping certificate"))
+    elif not ts.trusted:
         rep.add(_reason("NO_TRUST_ROOTS" if not ctx.roots else "CHAIN_UNTRUSTED", ts.tsa or ""))

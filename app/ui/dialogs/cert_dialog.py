@@ -60,7 +60,8 @@ class CertificateDialog(QDialog):
         super().__init__(parent)
         self.setObjectName("certificateDialog")
         self.cert = cert
-        self.setWindowTitle(pick(cert.title))
+        self.setWindowTitle(pick(cert.title) + (tr("（演示证书）", " (demo certificate)")
+                                                 if "BidSeal Demo" in cert.issuer else ""))
         self.resize(620, 420)
         self.text = QTextBrowser()
         self.text.setHtml(certificate_html(cert, unit, code))

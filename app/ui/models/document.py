@@ -81,8 +81,8 @@ class SealChoice:
 
 
 SEAL_LABELS: dict[str, Text] = {
-    "company": ("单位公章（投标专用章）", "Company seal (bid seal)"),
-    "legal": ("法定代表人章", "Legal representative's seal"),
+    "company": ("单位公章（投标专用章）", "Company seal"),
+    "legal": ("法定代表人章", "Legal rep. seal"),
 }
 
 
@@ -191,14 +191,16 @@ class SealingPlan:
         return specs
 
 
-def default_output_path(src: str | os.PathLike[str], suffix: str = SIGNED_SUFFIX,
+def default_output_path(src: str | os.PathLike[str], wanted: str | os.PathLike[str] | None = None,
                         exists: Callable[[Path], bool] = Path.exists) -> Path:
-    """``<stem>-已签章.pdf`` beside the original; ``(2)``, ``(3)``... when taken. Never the input."""
+    """Where the sealed copy of ``src`` goes: ``wanted`` (the name the settings give, by default
+    ``<stem>-已签章.pdf`` beside the original), with ``(2)``, ``(3)``... added when that file
+    exists already. Never the original itself."""
     src_p = Path(src)
-    stem = src_p.stem
+    first = Path(wanted) if wanted is not None else src_p.with_name(f"{src_p.stem}{SIGNED_SUFFIX}.pdf")
+    stem, suffix = first.stem, first.suffix or ".pdf"
     for n in itertools.count(1):
-        name = f"{stem}{suffix}{'' if n == 1 else f'({n})'}.pdf"
-        candidate = src_p.with_name(name)
+        candidate = first if n == 1 else first.with_name(f"{stem}({n}){suffix}")
         if candidate != src_p and not exists(candidate):
             return candidate
     raise AssertionError("unreachable")

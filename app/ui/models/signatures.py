@@ -47,6 +47,9 @@ VERDICT_COLOURS = {
 VERDICT_ICONS = {Verdict.VALID: "✔", Verdict.UNTRUSTED: "!", Verdict.EXPIRED: "⌛",
                  Verdict.MODIFIED: "✎", Verdict.INVALID: "✖"}
 
+#: The issuer name of the demo CA that provisions the virtual key (app.demo.pki).
+DEMO_ISSUER = "BidSeal Demo"
+
 _EXPIRED_CODES = {"CERT_EXPIRED_AT_SIGNING", "CERT_NOT_YET_VALID_AT_SIGNING"}
 _MODIFIED_CODES = {"MODIFIED_AFTER_SIGNING", "SIGNATURE_REMOVED"}
 _BROKEN_CODES = {"DIGEST_MISMATCH", "SIGNATURE_INVALID", "BYTERANGE_GAP_MISMATCH", "COVERAGE_PARTIAL",
@@ -101,6 +104,8 @@ class SignatureView:
     #: Where the seal is drawn: (0-based page, displayed rectangle in points).
     spots: tuple[tuple[int, Box], ...] = ()
     details: Text = ("", "")
+    #: Signed with a certificate of BidSeal's demo CA (the virtual key): never a real bid.
+    demo: bool = False
 
     @property
     def verdict_text(self) -> Text:
@@ -112,9 +117,11 @@ class SignatureView:
 
     @property
     def title(self) -> Text:
-        who = self.unit_name or self.signer or "?"
-        return (f"{VERDICT_ICONS[self.verdict]} 签名 {self.index}：{who}",
-                f"{VERDICT_ICONS[self.verdict]} Signature {self.index}: {who}")
+        return (f"{VERDICT_ICONS[self.verdict]} 签名 {self.index}", f"{VERDICT_ICONS[self.verdict]} Signature {self.index}")
+
+    @property
+    def who(self) -> str:
+        return self.unit_name or self.signer or "?"
 
 
 @dataclass(frozen=True)
@@ -163,6 +170,7 @@ def signature_view(rep: Any, spots: tuple[tuple[int, Box], ...] = ()) -> Signatu
         reasons=tuple(_reason_view(r) for r in rep.reasons), changes=changes,
         reason=rep.reason or "", location=rep.location or "", object_number=rep.object_number,
         spots=spots, details=(rep.to_text("zh"), rep.to_text("en")),
+        demo=DEMO_ISSUER in (rep.issuer or ""),
     )
 
 

@@ -149,14 +149,16 @@ class KeyPanel(QWidget):
         self.scanning = False
         self.combo.blockSignals(True)
         self.combo.clear()
-        for v in self.views:
+        for i, v in enumerate(self.views):
             self.combo.addItem(pick(v.title), v.key_id)
+            self.combo.setItemData(i, pick(v.title), Qt.ItemDataRole.ToolTipRole)
         index = next((i for i, v in enumerate(self.views) if v.key_id == keep), 0 if self.views else -1)
         self.combo.setCurrentIndex(index)
         self.combo.blockSignals(False)
         new = self.views[index] if index >= 0 else None
         changed = (new.key_id if new else None) != keep
         self.current = new
+        self.combo.setToolTip(pick(new.title) if new else "")
         if changed:
             self.pin = None
         self._render()
@@ -194,6 +196,8 @@ class KeyPanel(QWidget):
         self.demo.setText(pick(DEMO_LABEL))
         for i, v in enumerate(self.views):
             self.combo.setItemText(i, pick(v.title))
+            self.combo.setItemData(i, pick(v.title), Qt.ItemDataRole.ToolTipRole)
+        self.combo.setToolTip(pick(self.current.title) if self.current else "")
         self.palette_.retranslate()
         self._render()
 
@@ -217,6 +221,9 @@ class KeyPanel(QWidget):
                                    f"{len(self.views)} identities found; choose the one that signs."))
         else:
             self.status.setText("")
+        if has and self.problems:  # a second driver that failed: say so, the key found still works
+            lines = [self.status.text()] if self.status.text() else []
+            self.status.setText("\n".join(lines + ["⚠ " + p for p in self.problems[:2]]))
         self.status.setVisible(bool(self.status.text()))
         if v is None:
             self.details.setText("")

@@ -126,7 +126,11 @@ class SignaturePanel(QWidget):
         self.list.blockSignals(True)
         self.list.clear()
         for s in self.view.signatures if self.view else ():
-            item = QListWidgetItem(f"{pick(s.title)}\n{pick(s.verdict_text)}")
+            pages = ",".join(str(p) for p in s.pages[:6]) + ("…" if len(s.pages) > 6 else "")
+            where = tr(f"第 {pages} 页", f"page {pages}") if pages else ""
+            demo = tr("【演示证书】", " [demo certificate]") if s.demo else ""
+            item = QListWidgetItem(f"{pick(s.title)} · {pick(s.verdict_text)}\n{s.who}{demo}  {where}")
+            item.setToolTip(f"{pick(s.title)}: {s.who}\n{pick(s.verdict_text)}")
             item.setForeground(QBrush(QColor(s.colour)))
             self.list.addItem(item)
         self.list.blockSignals(False)

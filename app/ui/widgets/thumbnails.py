@@ -26,7 +26,7 @@ class ThumbnailModel(QAbstractListModel):
         super().__init__(parent)
         self.renderer = renderer
         self.count = 0
-        self.size = QSize(96, 132)
+        self.size = QSize(80, 112)
         self._blank = QPixmap(self.size)
         self._blank.fill(QColor("white"))
         renderer.thumb_ready.connect(self._ready)
@@ -79,9 +79,9 @@ class ThumbnailStrip(QListView):
         self.setResizeMode(QListView.ResizeMode.Adjust)
         self.setUniformItemSizes(True)
         self.setIconSize(self.model_.size)
-        self.setSpacing(6)
+        self.setSpacing(4)
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.setFixedWidth(140)
+        self.setFixedWidth(118)
         self.setStyleSheet("QListView { background: #eceff1; }")
         self.clicked.connect(lambda idx: self.page_clicked.emit(idx.row()))
         self._timer.timeout.connect(self._request)

@@ -231,6 +231,37 @@ class StripItem(QGraphicsItem):
         painter.drawRect(self.r)
 
 
+class PageItems:
+    """The page items of a document, made when first needed (the visible pages and the ones a
+    seal, mark or preview is put on): opening a 1000-page file makes a handful, not 1000."""
+
+    def __init__(self, view: DocumentView) -> None:
+        self._view = view
+        self._items: dict[int, PageItem] = {}
+
+    def __len__(self) -> int:
+        return self._view.layout_.page_count if self._view.layout_ is not None else 0
+
+    def __getitem__(self, index: int) -> PageItem:
+        item = self._items.get(index)
+        if item is None:
+            layout = self._view.layout_
+            if layout is None or not 0 <= index < layout.page_count:
+                raise IndexError(index)
+            slot = layout.slot(index)
+            item = PageItem(self._view, PageInfo(index, slot.width, slot.height))
+            item.setPos(slot.x, slot.y)
+            self._view.scene().addItem(item)
+            self._items[index] = item
+        return item
+
+    def made(self) -> dict[int, PageItem]:
+        return self._items
+
+    def __bool__(self) -> bool:
+        return len(self) > 0
+
+
 class DocumentView(QGraphicsView):
     """Shows one document; see the module docstring."""
 
@@ -252,9 +283,12 @@ class DocumentView(QGraphicsView):
         self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.SmartViewportUpdate)
         self.setAcceptDrops(False)
         self.viewport().setAcceptDrops(False)
+        # A scroll bar that comes and goes would change the width, the fit-width zoom and
+        # with it the scale every page is rendered at.
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOn)
         self.info: DocInfo | None = None
         self.layout_: PageLayout | None = None
-        self.page_items: list[PageItem] = []
+        self.page_items = PageItems(self)
         self.plan = SealingPlan()
         self.seal_items: dict[int, SealItem] = {}
         self._strips: list[StripItem] = []
@@ -276,7 +310,7 @@ class DocumentView(QGraphicsView):
     # -- document -----------------------------------------------------------------------------
     def set_document(self, info: DocInfo | None) -> None:
         self._scene.clear()
-        self.page_items, self.seal_items = [], {}
+        self.page_items, self.seal_items = PageItems(self), {}
         self._strips, self._marks, self._hit_marks, self._focus_mark = [], [], {}, None
         self.plan = SealingPlan()
         self.info = info
@@ -289,12 +323,6 @@ class DocumentView(QGraphicsView):
             return
         self.renderer.set_document(info.path)
         self.layout_ = PageLayout(info.page_count, info.pages)
-        for i in range(info.page_count):
-            slot = self.layout_.slot(i)
-            item = PageItem(self, PageInfo(i, slot.width, slot.height))
-            item.setPos(slot.x, slot.y)
-            self._scene.addItem(item)
-            self.page_items.append(item)
         self._scene.setSceneRect(QRectF(0, 0, self.layout_.width, self.layout_.height))
         self._apply_zoom()
         self.verticalScrollBar().setValue(0)
@@ -305,7 +333,7 @@ class DocumentView(QGraphicsView):
         """Real sizes of pages that were laid out with the first page's size."""
         if self.layout_ is None or not self.layout_.update_sizes(pages):
             return
-        for i, item in enumerate(self.page_items):
+        for i, item in self.page_items.made().items():
             slot = self.layout_.slot(i)
             item.set_size(slot.width, slot.height)
             item.setPos(slot.x, slot.y)
@@ -315,8 +343,9 @@ class DocumentView(QGraphicsView):
         self._schedule_visible()
 
     def page_info(self, index: int) -> PageInfo:
-        item = self.page_items[index]
-        return PageInfo(index, item.w, item.h)
+        assert self.layout_ is not None
+        slot = self.layout_.slot(index)
+        return PageInfo(index, slot.width, slot.height)
 
     @property
     def page_count(self) -> int:
@@ -335,12 +364,12 @@ class DocumentView(QGraphicsView):
         if self.layout_ is None or not self.page_items:
             return self.zoom
         vp = self.viewport().size()
-        page = self.page_items[max(self._current, 0)]
+        page = self.layout_.slot(max(self._current, 0))
         dpi = self.logicalDpiX() / 72.0
-        by_width = (vp.width() - 24) / (page.w + 2 * self.layout_.gap) / dpi
+        by_width = (vp.width() - 24) / (page.width + 2 * self.layout_.gap) / dpi
         if self.zoom_mode == "width":
             return by_width
-        by_height = (vp.height() - 16) / (page.h + 2 * self.layout_.gap) / dpi
+        by_height = (vp.height() - 16) / (page.height + 2 * self.layout_.gap) / dpi
         return min(by_width, by_height)
 
     def _apply_zoom(self) -> None:
@@ -385,6 +414,13 @@ class DocumentView(QGraphicsView):
         self._schedule_visible()
 
     # -- visible pages ---------------------------------------------------------------------------
+    def scrollContentsBy(self, dx: int, dy: int) -> None:  # noqa: N802
+        super().scrollContentsBy(dx, dy)
+        if dy and self.layout_ is not None:  # pages coming into view exist before they are painted
+            r = self.visible_scene_rect()
+            for p in self.layout_.pages_between(r.top(), r.bottom(), 1):
+                self.page_items[p]  # noqa: B018
+
     def _schedule_visible(self, *_: Any) -> None:
         self._visible_timer.start()
 
@@ -402,6 +438,8 @@ class DocumentView(QGraphicsView):
             return
         r = self.visible_scene_rect()
         shown = self.layout_.pages_between(r.top(), r.bottom())
+        for p in self.layout_.pages_between(r.top(), r.bottom(), 1):
+            self.page_items[p]  # noqa: B018 - made on first sight
         around = self.layout_.pages_between(r.top(), r.bottom(), MARGIN_PAGES)
         extra = sorted((p for p in around if p not in shown),
                        key=lambda p: min(abs(p - shown[0]), abs(p - shown[-1])) if shown else p)
@@ -417,8 +455,9 @@ class DocumentView(QGraphicsView):
         return min(slot.y + slot.height, r.bottom()) - max(slot.y, r.top())
 
     def _page_ready(self, page: int, key: int) -> None:
-        if 0 <= page < len(self.page_items) and key == scale_key(self.render_scale):
-            self.page_items[page].update()
+        item = self.page_items.made().get(page)
+        if item is not None and key == scale_key(self.render_scale):
+            item.update()
 
     @property
     def current_page(self) -> int:

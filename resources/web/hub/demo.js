@@ -71,7 +71,7 @@ import { connect } from "/static/bidseal.js";
   function size(n) { return n > 1048576 ? (n / 1048576).toFixed(1) + " MiB" : n > 1024 ? (n / 1024).toFixed(1) + " KiB" : n + " B"; }
 
   async function ukeyCerts() {
-    const helper = await connect();
+    const helper = await connect(data.helperPorts ? { ports: data.helperPorts } : {});
     const certs = await helper.listCertificates();
     if (!certs || !certs.length || !certs[0].signCertificate || !certs[0].encCertificate) throw new Error(t("no_cert"));
     return certs[0];

@@ -46,7 +46,7 @@ import { connect as connectHelper } from "/static/bidseal.js";
   async function connect() {
     step("step-helper", "active");
     try {
-      helper = await connectHelper();
+      helper = await connectHelper(data.helperPorts ? { ports: data.helperPorts } : {});
     } catch (e) {
       step("step-helper", null);
       throw e && e.zh ? e : Object.assign(new Error(T.no_helper), { zh: T.no_helper, en: T.no_helper });

@@ -22,7 +22,8 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
 
 from app.envelope import EnvelopeError, read_info
 from app.errors import BidSealError
@@ -36,14 +37,7 @@ from app.hub.payload import Overrides, build_cert_payload
 from app.hub.server import pages
 from app.hub.server.checks import Limits, MemoryNonces, check_from_hub
 from app.hub.server.demo import store as st
-from app.hub.server.http import (
-    answer,
-    error_response,
-    internal_error,
-    json_endpoint,
-    log,
-    read_body,
-)
+from app.hub.server.http import EXCEPTION_HANDLERS, guarded, json_endpoint, read_body
 from app.pdfsign.errors import DetailedError
 from app.pdfsign.verify import verify_pdf
 
@@ -55,8 +49,12 @@ DEMO_TEXTS = {
 
 class DemoTradingSystem:
     def __init__(self, *, hub_url: str, ca_unit_id: str, orgcode: str, caller_secret: str, platform_secret: str,
-                 data_dir: Path, trust_roots: list[Certificate], helper_url: str, public_url: str) -> None:
-        self.hub = HubClient(hub_url, read_timeout=300)
+                 data_dir: Path, trust_roots: list[Certificate], helper_ports: tuple[int, ...] | None,
+                 public_url: str,
+                 hub_api_url: str | None = None, hub_ca_bundle: str | None = None) -> None:
+        # hub_api_url: where this server reaches the hub's API when that differs from the
+        # hub's public URL (tests: a name only the browser resolves)
+        self.hub = HubClient(hub_api_url or hub_url, read_timeout=300, ca_bundle=hub_ca_bundle)
         self.hub_url = hub_url
         self.ca_unit_id = ca_unit_id
         self.orgcode = orgcode
@@ -64,7 +62,7 @@ class DemoTradingSystem:
         self.platform_secret = platform_secret
         self.data_dir = data_dir
         self.trust_roots = trust_roots
-        self.helper_url = helper_url
+        self.helper_ports = helper_ports
         self.public_url = public_url
         for sub in ("bids", "opened", "signed"):
             (data_dir / sub).mkdir(parents=True, exist_ok=True)
@@ -252,9 +250,10 @@ class DemoTradingSystem:
             texts = DEMO_TEXTS[lang]
             return pages.render("demo.html", lang, {"title": texts["demo_title"], **texts,
                                                     "hub_name": texts["demo_name"], "main_class": "wide"},
-                                data={"lang": lang, "helper": self.helper_url, "hub": self.hub_url,
+                                data={"lang": lang, "helperPorts": list(self.helper_ports) if self.helper_ports else None,
+                                      "hub": self.hub_url,
                                       "caUnitId": self.ca_unit_id},
-                                script="hub/demo.js")
+                                script="hub/demo.js", frame_src=pages.origin_of(self.hub_url))
 
         def json_call(fn: Callable[[dict[str, Any]], dict[str, Any]]) -> Any:
             def handler(body: bytes) -> dict[str, Any]:
@@ -265,25 +264,17 @@ class DemoTradingSystem:
 
             return json_endpoint(handler, 1024 * 1024)
 
-        async def raw(request: Request) -> Response:
-            try:
-                body = await read_body(request, self.limits.max_body)
-                q = request.query_params
-                path = request.url.path
-                if path.endswith("/bids"):
-                    result = await run_in_threadpool(self.upload_bid, body, q.get("unitCode", ""),
-                                                     q.get("name", "bid.bin"), q.get("mode", "envelope"),
-                                                     q.get("project") or "LNGGZY-2026-0001")
-                elif path.endswith("/sign"):
-                    result = await run_in_threadpool(self.start_signature, body)
-                else:
-                    result = await run_in_threadpool(self.iframe_upload, q.get("taskId", ""), body)
-                return answer(result)
-            except HubError as exc:
-                return error_response(exc)
-            except Exception:  # noqa: BLE001
-                log.exception("demo %s", request.url.path)
-                return internal_error()
+        @guarded
+        async def raw(request: Request) -> dict[str, Any]:
+            body = await read_body(request, self.limits.max_body)
+            q = request.query_params
+            path = request.url.path
+            if path.endswith("/bids"):
+                return await run_in_threadpool(self.upload_bid, body, q.get("unitCode", ""), q.get("name", "bid.bin"),
+                                               q.get("mode", "envelope"), q.get("project") or "LNGGZY-2026-0001")
+            if path.endswith("/sign"):
+                return await run_in_threadpool(self.start_signature, body)
+            return await run_in_threadpool(self.iframe_upload, q.get("taskId", ""), body)
 
         async def state(_request: Request) -> Response:
             return JSONResponse(await run_in_threadpool(self.state))
@@ -311,17 +302,12 @@ class DemoTradingSystem:
             Route("/demo/api/iframe-upload", raw, methods=["POST"]),
             Route("/demo/api/state", state),
             Route("/demo/signed/{task_id}.pdf", signed_file),
-        ])
+            Mount("/static", StaticFiles(directory=str(pages.WEB_DIR), check_dir=False), name="static"),
+        ], exception_handlers=EXCEPTION_HANDLERS)
 
 
 def _path_call(fn: Callable[[Request], dict[str, Any]]) -> Any:
-    async def endpoint(request: Request) -> Response:
-        try:
-            return answer(await run_in_threadpool(fn, request))
-        except HubError as exc:
-            return error_response(exc)
-        except Exception:  # noqa: BLE001
-            log.exception("demo %s", request.url.path)
-            return internal_error()
+    async def endpoint(request: Request) -> dict[str, Any]:
+        return await run_in_threadpool(fn, request)
 
-    return endpoint
+    return guarded(endpoint)

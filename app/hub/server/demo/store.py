@@ -16,12 +16,14 @@ from sqlalchemy import (
     String,
     Table,
     Text,
-    create_engine,
     insert,
     select,
     update,
 )
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+
+from app.hub.server.db import make_engine
 
 metadata = MetaData()
 
@@ -72,11 +74,7 @@ events = Table(
 
 class DemoStore:
     def __init__(self, url: str) -> None:
-        kwargs: dict[str, Any] = {}
-        if url.startswith("sqlite"):
-            kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
-        self.engine: Engine = create_engine(url, **kwargs)
-        metadata.create_all(self.engine)
+        self.engine: Engine = make_engine(url, metadata)
 
     def rows(self, table: Table, *where: Any, order: Any = None) -> list[dict[str, Any]]:
         q = select(table).where(*where) if where else select(table)
@@ -97,11 +95,15 @@ class DemoStore:
 
     def upsert_bidder(self, **values: Any) -> None:
         values["updated_at"] = time.time()
+        where = bidders.c.unit_code == values["unit_code"]
         with self.engine.begin() as c:
-            if c.execute(select(bidders.c.id).where(bidders.c.unit_code == values["unit_code"])).first():
-                c.execute(update(bidders).where(bidders.c.unit_code == values["unit_code"]).values(**values))
-            else:
-                c.execute(insert(bidders).values(**values))
+            if c.execute(update(bidders).where(where).values(**values)).rowcount:
+                return
+            try:
+                with c.begin_nested():
+                    c.execute(insert(bidders).values(**values))
+            except IntegrityError:  # inserted meanwhile by a concurrent login of the same bidder
+                c.execute(update(bidders).where(where).values(**values))
 
     def event(self, interface: str, task_id: str | None, summary: dict[str, Any]) -> None:
         self.insert(events, interface=interface, task_id=task_id, at=time.time(),

@@ -27,7 +27,7 @@ from app.envelope import EnvelopeError, read_info
 from app.gm.keyops import SoftwareUnwrapper
 from app.hub.errors import HubCode, HubError, bad_request
 from app.hub.server.checks import Checked
-from app.hub.server.service import Hub, ok
+from app.hub.server.service import Delivery, Hub, ok
 
 
 def start_decrypt(hub: Hub, req: Checked) -> dict[str, Any]:
@@ -67,8 +67,9 @@ def head(hub: Hub, page_id: str) -> dict[str, Any]:
             "hubCertificate": base64.b64encode(hub.cfg.hub_enc_cert.der).decode("ascii")}
 
 
-def complete(hub: Hub, page_id: str, rewrapped_b64: str) -> dict[str, Any]:
-    """Decrypt with the re-wrapped file key and deliver interface 7."""
+def complete(hub: Hub, page_id: str, rewrapped_b64: str) -> Delivery:
+    """Decrypt with the re-wrapped file key: interface 7 to deliver (the hub's plaintext
+    copy is deleted once the delivery ended, whatever its outcome)."""
     task = hub.open_task(page_id, "decrypt")
     from app.envelope.rewrap import decrypt_rewrapped
 
@@ -78,28 +79,27 @@ def complete(hub: Hub, page_id: str, rewrapped_b64: str) -> dict[str, Any]:
         raise bad_request("rewrapped", "rewrapped 不是有效的 base64。", "rewrapped is not valid base64.") from exc
     out = hub.task_file(task, "plain")
     key = SoftwareUnwrapper(hub.cfg.hub_enc_cert, hub.cfg.hub_enc_key)
+
+    def cleanup() -> None:
+        with contextlib.suppress(OSError):
+            out.unlink()
+
     try:
         info = decrypt_rewrapped(hub.task_file(task, "bse"), out, rewrapped, key, fsync=False)
     except EnvelopeError as exc:
         raise HubError(HubCode.INVALID_DATA, exc.code, f"解密失败：{exc.zh}", f"Decryption failed: {exc.en}") from exc
     try:
-        user_cert = _bidder_enc_cert(hub, info)
+        serial, cert = _bidder_enc_cert(hub, info)
         fields = {"taskId": task["task_id"], "decData": base64.b64encode(out.read_bytes()).decode("ascii"),
-                  "encCert": user_cert[1], "encCertSn": user_cert[0]}
-        if task.get("standby"):
-            fields["standBy"] = task["standby"]
-        try:
-            hub.call_platform(task["orgcode"], "decrypt", fields)
-        except HubError as exc:
-            hub.fail(task, exc)
-            raise
-    finally:
-        with contextlib.suppress(OSError):
-            out.unlink()
+                  "encCert": cert, "encCertSn": serial}
+    except BaseException:
+        cleanup()
+        raise
+    if task.get("standby"):
+        fields["standBy"] = task["standby"]
     result = {"fileName": info.file_name, "size": info.plaintext_size, "sm3": info.plaintext_sm3,
-              "encCertSn": user_cert[0], "recipients": len(info.recipients)}
-    hub.finish(task, result)
-    return ok(data=result)
+              "encCertSn": serial, "recipients": len(info.recipients)}
+    return Delivery(task, "decrypt", fields, result, cleanup)
 
 
 def _bidder_enc_cert(hub: Hub, info: Any) -> tuple[str, str]:

@@ -8,7 +8,8 @@
 3. The hub verifies the token for its own configured origin (signature, chain,
    validity, key usage), then that the certificate is the one synchronised through
    interface 1 for an active user, and only then calls interface 4 with the user's
-   data. The task is complete when the business system accepted the callback.
+   data (:meth:`Hub.deliver`). The task is complete when the business system accepted
+   the callback.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import Any
 from app.hub.errors import HubCode, HubError
 from app.hub.server import db as dbm
 from app.hub.server.checks import Checked
-from app.hub.server.service import Hub, ok
+from app.hub.server.service import Delivery, Hub, ok
 
 NONCE_TTL = 300.0
 
@@ -65,8 +66,8 @@ def challenge(hub: Hub, page_id: str) -> dict[str, Any]:
     return {"nonce": nonce, "origin": hub.cfg.public_url.rstrip("/"), "taskId": task["task_id"]}
 
 
-def complete(hub: Hub, page_id: str, token: Mapping[str, Any] | str) -> dict[str, Any]:
-    """Verify the login token, match it with interface-1 data, deliver interface 4."""
+def complete(hub: Hub, page_id: str, token: Mapping[str, Any] | str) -> Delivery:
+    """Verify the login token and match it with interface-1 data: interface 4 to deliver."""
     task = hub.open_task(page_id, "login")
     from app.authtoken import AuthTokenError
 
@@ -93,14 +94,8 @@ def complete(hub: Hub, page_id: str, token: Mapping[str, Any] | str) -> dict[str
         "encCert": user["enc_cert"], "encCertSn": user["enc_cert_sn"], "unitName": user["unit_name"],
         "unitCode": user["unit_code"],
     }
-    try:
-        hub.call_platform(task["orgcode"], "feedbackResult", fields)
-    except HubError as exc:
-        hub.fail(task, exc)
-        raise
     result = {"unitName": user["unit_name"], "unitCode": user["unit_code"], "signCertSn": user["sign_cert_sn"]}
-    hub.finish(task, result)
-    return ok(data=result)
+    return Delivery(task, "feedbackResult", fields, result)
 
 
 def _same_cert(b64: str, der: bytes) -> bool:

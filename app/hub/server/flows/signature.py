@@ -22,7 +22,7 @@ from typing import Any
 from app.gm.sm3 import SM3
 from app.hub.errors import HubCode, HubError, bad_request
 from app.hub.server.checks import Checked
-from app.hub.server.service import Hub, ok
+from app.hub.server.service import Delivery, Hub, ok
 from app.pdfsign.errors import DetailedError
 from app.pdfsign.verify import verify_pdf
 
@@ -84,17 +84,12 @@ def check_signed(hub: Hub, original: bytes, signed: bytes) -> dict[str, Any]:
             "sha256": hashlib.sha256(signed).hexdigest()}
 
 
-def deliver_signed(hub: Hub, page_id: str, signed: bytes) -> dict[str, Any]:
+def deliver_signed(hub: Hub, page_id: str, signed: bytes) -> Delivery:
+    """Check the signed document: interface 9 to deliver."""
     original, task = document(hub, page_id)
     summary = check_signed(hub, original, signed)
     fields = {"caUnitId": task["ca_unit_id"], "taskId": task["task_id"], "orgcode": task["orgcode"],
               "attFile": base64.b64encode(signed).decode("ascii")}
     if task.get("standby"):
         fields["standBy"] = task["standby"]
-    try:
-        hub.call_platform(task["orgcode"], "onSignature", fields)
-    except HubError as exc:
-        hub.fail(task, exc)
-        raise
-    hub.finish(task, summary)
-    return ok(data=summary)
+    return Delivery(task, "onSignature", fields, summary)
