@@ -29,24 +29,22 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from app.cancel import Cancel
 from app.errors import BidSealError
 from app.gm.x509 import Certificate
-from app.token.errors import DeviceRemoved, TokenError, TokenNotFound
-from app.token.errors import DriverFailure as DriverFailureError
+from app.token.device import failed_function
+from app.token.errors import DeviceRemoved, DriverFailure, TokenError, TokenNotFound
 from app.token.identity import Identity
 
 Need = Literal["sign", "enc", "any"]
 Chooser = Callable[[Sequence[Identity]], Identity]
 
+class KeyDiscoveryFailed(DriverFailure):
+    """Looking for keys failed in a driver: the key may well be inserted.
 
-class KeyDiscoveryFailed(DriverFailureError):
-    """Looking for keys failed in a driver: the key may well be inserted (the CLI's
-    wording of :class:`app.token.errors.DriverFailure`, so ``except DriverFailure``
-    catches both).
-
-    Same code as the token layer's ``DriverFailure`` error (one vocabulary for every front end)."""
-
-    code = "ERR_TOKEN_DRIVER"
+    The token layer's :class:`~app.token.errors.DriverFailure` (code ``ERR_TOKEN_DRIVER``)
+    with every failure named in the sentence and, when some keys were read all the same,
+    the hint to name one with ``--key``."""
 
 
 class KeyAmbiguous(TokenError):
@@ -157,14 +155,6 @@ class DriverProblem:
                 **self.error.to_dict()}
 
 
-def _function_of(exc: BidSealError) -> str | None:
-    """The SKF function an error came from (:func:`app.token.device.failed_function`)."""
-    from app.token.device import failed_function
-
-    fn = failed_function(exc)
-    return None if fn == "?" else fn
-
-
 @dataclass
 class Discovery:
     """Identities found and the driver failures met while finding them."""
@@ -180,13 +170,13 @@ class Discovery:
         out: list[DriverProblem] = []
         for lib in self.scan.libraries:
             if lib.error is not None:
-                out.append(DriverProblem(lib.path, None, _function_of(lib.error), lib.error))
+                out.append(DriverProblem(lib.path, None, failed_function(lib.error), lib.error))
             for dev in lib.devices:
                 # a key pulled out during the scan is not a driver failure
                 if dev.error is not None and not isinstance(dev.error, DeviceRemoved):
-                    out.append(DriverProblem(lib.path, dev.name, _function_of(dev.error), dev.error))
+                    out.append(DriverProblem(lib.path, dev.name, failed_function(dev.error), dev.error))
                 for prob in dev.problems:
-                    out.append(DriverProblem(lib.path, dev.name, _function_of(prob), prob))
+                    out.append(DriverProblem(lib.path, dev.name, failed_function(prob), prob))
         return out
 
     def failure_error(self, found: Sequence[Identity] = ()) -> KeyDiscoveryFailed:
@@ -199,7 +189,7 @@ class Discovery:
         if found:
             hint_zh = f"已识别的 UKey：{_listing(found, 'any')}；如确认使用其中一把，请用 --key 指定。"
             hint_en = f" Keys read: {_listing(found, 'any')}; to use one of them, name it with --key."
-        return KeyDiscoveryFailed(
+        exc = KeyDiscoveryFailed(
             f"查找 UKey 时驱动出错，无法确认是否已插入 UKey（不是“未插入 UKey”）：{zh}。"
             f"请重新插拔 UKey 后重试；如仍出错，请重新安装 CA 提供的驱动或联系 CA。{hint_zh}",
             f"The UKey driver failed while looking for keys, so it is unknown whether a key is "
@@ -207,18 +197,21 @@ class Discovery:
             f"persists, reinstall the driver from your CA or contact the CA.{hint_en}",
             failures=[f.to_dict() for f in failures], found=[describe(i) for i in found],
         )
+        exc._failures = [f.error for f in failures]  # type: ignore[attr-defined]
+        return exc
 
 
-def discover(libraries: Iterable[str | os.PathLike[str]] | None = None, *, pool: Any = None) -> Discovery:
+def discover(libraries: Iterable[str | os.PathLike[str]] | None = None, *, pool: Any = None,
+             cancel: Cancel | None = None) -> Discovery:
     """Scan every library (or only ``libraries``) for keys; never raises for a driver fault."""
     from app.token.device import scan
 
-    return Discovery(scan(libraries, pool=pool))
+    return Discovery(scan(libraries, pool=pool, cancel=cancel))
 
 
-def discover_for(flt: KeyFilter, *, pool: Any = None) -> Discovery:
+def discover_for(flt: KeyFilter, *, pool: Any = None, cancel: Cancel | None = None) -> Discovery:
     """:func:`discover` limited to ``flt.library`` when one was given."""
-    return discover([flt.library] if flt.library else None, pool=pool)
+    return discover([flt.library] if flt.library else None, pool=pool, cancel=cancel)
 
 
 # -- naming keys -----------------------------------------------------------------------------

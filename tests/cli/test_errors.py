@@ -159,3 +159,11 @@ def test_every_command_takes_json_and_help_has_no_rest_markup() -> None:
         assert not any(line.strip() == "::" or line.rstrip().endswith("::") for line in text.splitlines()), path
         if path.split()[1] not in others:
             assert "--json" in text, path
+
+
+def test_json_wraps_commands_that_print_text(tmp_path: Path) -> None:
+    res = bidseal("settings", "add-library", tmp_path / "missing.so", "--json",
+                  env={"BIDSEAL_HOME": str(tmp_path / "home")})
+    data = json.loads(res.stdout)
+    assert res.returncode == 2 and data["ok"] is False and data["exit_code"] == 2
+    assert "missing.so" in data["messages"] and res.stderr == ""
