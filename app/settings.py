@@ -9,18 +9,18 @@ not know) are kept as they are on every save.
 
 What lives where:
 
-* ``ui``: ``output_folder`` (where new envelopes and decrypted files go; empty means beside
-  the original), ``envelope_name`` / ``decrypted_name`` (output naming patterns),
-  ``recovery_file`` (offered by the encrypt dialog);
+* ``ui``: ``language`` (``zh_CN`` / ``en``), ``output_folder`` (where new files go; empty
+  means beside the original), ``sealed_name`` / ``envelope_name`` / ``decrypted_name``
+  (output naming patterns), ``recovery_file`` (offered by the encrypt dialog);
 * ``token``: ``libraries`` (extra SKF library paths, tried before the known vendor ones);
 * ``timestamp``: ``url`` and ``username`` of the time-stamp authority; its password is a
   keyring secret (:func:`set_secret`), never in the file;
 * ``diagnostics``: ``time_server`` (NTP host for the clock check).
 
-Trust roots live in the trust store (:mod:`app.trust`), allowed hub origins in the
-helper's own configuration (:mod:`app.helper.config`), and the window's language and
-sealed-file suffix in the window's settings (:mod:`app.ui.settings`); the settings
-dialog edits each where it lives, so nothing is stored twice.
+Trust roots live in the trust store (:mod:`app.trust`) and allowed hub origins in the
+helper's own configuration (:mod:`app.helper.config`); the settings dialog edits each
+where it lives, so nothing is stored twice. (Window state such as recent files is the
+window's own, not a setting.)
 This module is a shared base module: it imports nothing above :mod:`app.paths`.
 """
 
@@ -40,10 +40,11 @@ from app.errors import BidSealError
 
 FILE_NAME = "config.json"
 KEYRING_SERVICE = "BidSeal"
+LANGUAGES = ("zh_CN", "en")
 #: Secrets the keyring may hold (nothing else is accepted, so a typo cannot scatter them).
 SECRETS = ("tsa_password",)
 
-_NAME_FIELDS = ("envelope_name", "decrypted_name")
+_NAME_FIELDS = ("sealed_name", "envelope_name", "decrypted_name")
 _HOST_RE = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?(:\d{1,5})?$")
 
 
@@ -61,10 +62,12 @@ def settings_file() -> Path:
 class Settings:
     """What a user can set; defaults are what a fresh install does."""
 
+    language: str = "zh_CN"
     skf_libraries: tuple[str, ...] = ()
     tsa_url: str | None = None
     tsa_username: str | None = None
     output_folder: str | None = None
+    sealed_name: str = "{stem}-已签章{suffix}"
     envelope_name: str = "{name}.bse"
     decrypted_name: str = "{stem}"
     recovery_file: str | None = None
@@ -74,6 +77,9 @@ class Settings:
 
     def validate(self) -> None:
         """Refuse values that would break a front end later, with a sentence naming the field."""
+        if self.language not in LANGUAGES:
+            raise _invalid("language", f"界面语言只能是 {' / '.join(LANGUAGES)}。",
+                           f"The language must be one of {', '.join(LANGUAGES)}.")
         if self.tsa_url is not None:
             url = urlsplit(self.tsa_url)
             if url.scheme not in ("http", "https") or not url.hostname:
@@ -98,8 +104,8 @@ class Settings:
                 raise _invalid("skf_libraries", "SKF 驱动库路径无效。", "Invalid SKF library path.")
 
     def output_path(self, kind: str, src: str | os.PathLike[str]) -> Path:
-        """Where a new file made from ``src`` goes: ``kind`` is ``envelope`` or ``decrypted``;
-        the folder is :attr:`output_folder` or the original's."""
+        """Where a new file made from ``src`` goes: ``kind`` is ``sealed``, ``envelope`` or
+        ``decrypted``; the folder is :attr:`output_folder` or the original's."""
         pattern: str = getattr(self, f"{kind}_name")
         src_p = Path(src)
         name = pattern.format(stem=src_p.stem, name=src_p.name, suffix=src_p.suffix)
@@ -115,6 +121,8 @@ def _invalid(name: str, zh: str, en: str) -> SettingsError:
 
 _LAYOUT: dict[str, tuple[str, str]] = {
     # field -> (section, key)
+    "language": ("ui", "language"),
+    "sealed_name": ("ui", "sealed_name"),
     "output_folder": ("ui", "output_folder"),
     "envelope_name": ("ui", "envelope_name"),
     "decrypted_name": ("ui", "decrypted_name"),

@@ -63,14 +63,14 @@ def test_defaults_without_a_file(config):
 
 
 def test_round_trip_and_private_file(config):
-    s = Settings(skf_libraries=("/opt/ca/libskf.so",), tsa_url="https://tsa.example.cn/tsa",
+    s = Settings(language="en", skf_libraries=("/opt/ca/libskf.so",), tsa_url="https://tsa.example.cn/tsa",
                  time_server="ntp.ntsc.ac.cn", output_folder="/tmp/bids")
     settings.save(s)
     assert settings.load() == s
     assert stat.S_IMODE(os.stat(config).st_mode) == 0o600
     data = json.loads(config.read_text(encoding="utf-8"))
     assert data["token"]["libraries"] == ["/opt/ca/libskf.so"]
-    assert data["ui"]["output_folder"] == "/tmp/bids" and data["timestamp"]["url"] == "https://tsa.example.cn/tsa"
+    assert data["ui"]["language"] == "en" and data["timestamp"]["url"] == "https://tsa.example.cn/tsa"
 
 
 def test_token_layer_reads_the_libraries_settings_write(config, monkeypatch):
@@ -87,7 +87,7 @@ def test_unknown_sections_and_keys_survive_a_save(config):
     config.parent.mkdir(parents=True)
     config.write_text(json.dumps({"token": {"softskf": True, "timeout": 45, "libraries": ["/a.so"]},
                                   "helper": {"origins": ["https://ggzy.ln.gov.cn"]}, "future": 1}))
-    settings.update(time_server="ntp.ntsc.ac.cn", skf_libraries=())
+    settings.update(language="en", skf_libraries=())
     data = json.loads(config.read_text())
     assert data["token"] == {"softskf": True, "timeout": 45, "libraries": []}
     assert data["helper"] == {"origins": ["https://ggzy.ln.gov.cn"]} and data["future"] == 1
@@ -97,28 +97,27 @@ def test_damaged_file_loads_defaults_and_is_never_overwritten(config):
     config.parent.mkdir(parents=True)
     config.write_text("{ not json")
     s = settings.load()
-    assert s == Settings() and s.problems
+    assert s.language == "zh_CN" and s.problems
     with pytest.raises(SettingsError) as info:
-        settings.save(Settings(time_server="ntp.ntsc.ac.cn"))
+        settings.save(Settings(language="en"))
     assert info.value.code == "ERR_SETTINGS_FILE"
     assert config.read_text() == "{ not json"
 
 
 def test_invalid_values_in_the_file_fall_back_one_by_one(config):
     config.parent.mkdir(parents=True)
-    config.write_text(json.dumps({"ui": {"envelope_name": "{name}", "decrypted_name": "{stem}-opened{suffix}"},
-                                  "timestamp": {"url": "ftp://x"}, "token": {"libraries": "notalist"},
-                                  "diagnostics": {"time_server": "bad host"}}))
+    config.write_text(json.dumps({"ui": {"language": "fr", "sealed_name": "{stem}-signed{suffix}"},
+                                  "timestamp": {"url": "ftp://x"}, "token": {"libraries": "notalist"}}))
     s = settings.load()
-    assert s.time_server is None and s.tsa_url is None and s.skf_libraries == ()
-    assert s.decrypted_name == "{stem}-opened{suffix}" and s.envelope_name == "{name}"
+    assert s.language == "zh_CN" and s.tsa_url is None and s.skf_libraries == ()
+    assert s.sealed_name == "{stem}-signed{suffix}"
     assert len(s.problems) == 3
 
 
 @pytest.mark.parametrize("change", [
-    {"tsa_url": "tsa.example.cn"}, {"tsa_url": "javascript:alert(1)"},
-    {"time_server": "ntp server"}, {"decrypted_name": "bid.pdf"}, {"envelope_name": "../{name}.bse"},
-    {"envelope_name": "{stem}{oops}"}, {"skf_libraries": ("",)},
+    {"language": "de"}, {"tsa_url": "tsa.example.cn"}, {"tsa_url": "javascript:alert(1)"},
+    {"time_server": "ntp server"}, {"sealed_name": "signed.pdf"}, {"envelope_name": "../{name}.bse"},
+    {"sealed_name": "{stem}{oops}"}, {"skf_libraries": ("",)},
 ])
 def test_invalid_values_are_refused_with_the_field_named(change, config):
     with pytest.raises(SettingsError) as info:
@@ -129,10 +128,11 @@ def test_invalid_values_are_refused_with_the_field_named(change, config):
 
 def test_output_naming(tmp_path):
     s = Settings()
+    assert s.output_path("sealed", "/bids/投标文件.pdf") == Path("/bids/投标文件-已签章.pdf")
     assert s.output_path("envelope", "/bids/投标文件.pdf") == Path("/bids/投标文件.pdf.bse")
     assert s.output_path("decrypted", "/in/投标文件.pdf.bse") == Path("/in/投标文件.pdf")
-    s2 = Settings(output_folder=str(tmp_path), envelope_name="{stem}-加密.bse")
-    assert s2.output_path("envelope", "/bids/a.pdf") == tmp_path / "a-加密.bse"
+    s2 = Settings(output_folder=str(tmp_path), sealed_name="{stem}_sealed{suffix}")
+    assert s2.output_path("sealed", "/bids/a.pdf") == tmp_path / "a_sealed.pdf"
 
 
 def test_secrets_go_to_the_keyring_never_the_file(config, memory_keyring):

@@ -177,7 +177,7 @@ def check_settings(ctx: Context) -> Check:
     from app.settings import settings_file
 
     s = ctx.settings
-    details = {"file": str(settings_file()), "skf_libraries": list(s.skf_libraries),
+    details = {"file": str(settings_file()), "language": s.language, "skf_libraries": list(s.skf_libraries),
                "tsa_url": s.tsa_url, "time_server": s.time_server, "output_folder": s.output_folder}
     missing = [p for p in s.skf_libraries if not Path(p).exists()]
     if s.problems or missing:

@@ -134,3 +134,25 @@ def load_config(folder: Path | None = None, *, allow_http: bool = False,
         log.warning("hub configuration: %s", p)
     return HelperConfig(hubs=hubs, ports=tuple(ports) if ports else file_ports, allow_http=allow_http,
                         problems=tuple(problems))
+
+
+def save_user_hubs(entries: Iterable[dict[str, Any]], folder: Path | None = None) -> Path:
+    """Write the user's hub list to ``helper.json`` (the settings page's "allowed platform
+    addresses"), keeping its other keys. Each entry is checked with :func:`hub_from_dict`
+    first and stored with its canonical origin, so a bad address is refused with a reason
+    (``ValueError``) instead of being saved."""
+    from app.atomic import write_atomic
+
+    folder = paths.ensure(folder or paths.config_dir())
+    target = folder / "helper.json"
+    try:
+        doc = json.loads(target.read_text(encoding="utf-8")) if target.exists() else {}
+    except (OSError, ValueError):
+        doc = {}
+    hubs = []
+    for entry in entries:
+        hub = hub_from_dict(entry, source=str(target))
+        hubs.append({**entry, "origin": hub.origin})
+    doc = {**(doc if isinstance(doc, dict) else {}), "hubs": hubs}
+    write_atomic(target, (json.dumps(doc, ensure_ascii=False, indent=2) + "\n").encode("utf-8"), private=True)
+    return target

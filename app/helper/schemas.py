@@ -87,7 +87,8 @@ CERTIFICATES_REPLY = _obj({"certificates": {"type": "array", "items": _obj({
     "signCertificate": {"oneOf": [_CERT_INFO, {"type": "null"}]},
     "encCertificate": {"oneOf": [_CERT_INFO, {"type": "null"}]},
     "seals": {"type": "array", "items": {"type": "string"}},
-}, ["id", "device", "unitName", "unitCode", "commonName", "signCertificate", "encCertificate", "seals"])}},
+    "demo": {"type": "boolean", "description": "A demo-CA certificate (the virtual UKey): never for a real bid."},
+}, ["id", "device", "unitName", "unitCode", "commonName", "signCertificate", "encCertificate", "seals", "demo"])}},
     ["certificates"])
 
 LOGIN_REPLY = _obj({

@@ -194,3 +194,6 @@ class HelperServer:
         if self._thread is not None:
             self._thread.join(timeout)
         self.services.audit.close()
+        close_keys = getattr(self.services.keys, "close", None)
+        if close_keys is not None:
+            close_keys()

@@ -145,6 +145,9 @@ async def key_operation(
     services.slot.acquire(operation)
     try:
         usable = await candidates(services, caller.params.get("certificate"), cert_kind, accept)
+        if any(i.is_demo for i in usable):
+            facts = [*facts, Fact("注意", "Note", "演示证书（虚拟 UKey），不能用于真实投标 / a demo certificate "
+                                                 "(virtual UKey), not valid for a real bid")]
         request = ConsentRequest(origin=display(caller.origin, allow_http=services.config.allow_http),
                                  operation=operation, certificates=tuple(choice(i, cert_kind) for i in usable),
                                  facts=tuple(facts), project=project, timeout=services.user_timeout,
@@ -181,7 +184,7 @@ async def _with_pin(services: HelperServices, state: KeyOperation, work: Callabl
                 services.throttle.cancelled(state.caller.origin)
                 raise HelperError("ERR_USER_CANCELLED")
         try:
-            return await services.keys.run(identity, pin, work)
+            return await services.keys.run(identity, pin, work, owner=f"helper: {state.caller.origin}")
         except token_errors.PinIncorrect as exc:
             retries = exc.retries_left
             if retries == 0:

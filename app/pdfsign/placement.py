@@ -19,6 +19,8 @@ signature to make, each listing its widget spots.
 from __future__ import annotations
 
 import math
+import re
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -138,15 +140,31 @@ def _resolve_rect(doc: Document, pl: RectPlacement, aspect: float) -> list[Signa
     return [SignatureSpots((make_spot(geo, box),), "rect")]
 
 
+_SPACES = re.compile(r"\s+")
+
+
+def _may_contain(text: str, target: str) -> bool:
+    """Cheap prefilter for :func:`keyword_text.find_on_page`: the page text folded like
+    :func:`keyword_text.normalise` (NFKC, bracket variants, no white space), but in C."""
+    folded = unicodedata.normalize("NFKC", text).translate(keyword_text._BRACKETS)  # noqa: SLF001
+    return bool(target) and target in _SPACES.sub("", folded)
+
+
 def _keyword_hits(doc: Document, pl: KeywordPlacement) -> list[tuple[PageGeometry, Box]]:
     """Hits in document order; stops once the wanted occurrence is found."""
     pages = pl.pages if pl.pages is not None else range(doc.page_count)
     hits: list[tuple[PageGeometry, Box]] = []
+    target = keyword_text.normalise(pl.keyword)
     for n, index in enumerate(pages, 1):
         if not 0 <= index < doc.page_count:
             page_geometry(doc, index)  # raises PageOutOfRangeError
         page = doc.load_page(index)
-        rects = page.search_for(pl.keyword) or keyword_text.find_on_page(page, pl.keyword)
+        textpage = page.get_textpage()
+        rects = page.search_for(pl.keyword, textpage=textpage)
+        if not rects and _may_contain(textpage.extractText(), target):
+            # the width/space-tolerant search extracts every character in Python: only on
+            # pages whose text (normalised in C, as a whole) can hold a variant of the keyword
+            rects = keyword_text.find_on_page(page, pl.keyword)
         if rects:  # the geometry (several dictionary look-ups) only for pages with hits
             geo = page_geometry(doc, index)
             for r in rects:

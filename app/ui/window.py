@@ -7,8 +7,8 @@ class wires widgets, actions and flows together.
 
 Extension points for later features (envelopes, batch, diagnostics, settings):
 :attr:`MainWindow.tools_menu` / :meth:`MainWindow.add_tool_action`, the shared
-:attr:`MainWindow.settings` (the shared :class:`app.settings.Settings`; a settings dialog saves
-with :func:`app.settings.save` and calls :meth:`MainWindow.apply_settings`), :attr:`MainWindow.runner`
+:attr:`MainWindow.settings` (:class:`app.ui.settings.Settings`: language, sealed-file suffix, seal
+size, recent files; what other front ends share is :mod:`app.settings`), :attr:`MainWindow.runner`
 and :meth:`MainWindow.show_error`. The web-page review entry point is
 :meth:`MainWindow.open_for_review`.
 """
@@ -19,7 +19,6 @@ import contextlib
 import os
 import threading
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -64,7 +63,7 @@ from app.ui.models.keys import IdentityView, PinView, pin_view
 from app.ui.models.signatures import SignatureView, VerificationView
 from app.ui.render import PageRenderer
 from app.ui.runner import TaskContext, TaskHandle, TaskRunner
-from app.ui.state import WindowState
+from app.ui.settings import Settings
 from app.ui.widgets.banner import Banner
 from app.ui.widgets.common import language_signal, switch_language
 from app.ui.widgets.keypanel import KeyPanel
@@ -102,16 +101,14 @@ class MainWindow(QMainWindow):
     verification_ready = Signal(object)  # VerificationView
     signed = Signal(str)  # output path
 
-    def __init__(self, settings: app_settings.Settings | None = None, *, state: WindowState | None = None,
-                 monitor_keys: bool = True, scan_keys: bool = True) -> None:
+    def __init__(self, settings: Settings | None = None, *, monitor_keys: bool = True,
+                 scan_keys: bool = True) -> None:
         super().__init__()
         self.setObjectName("mainWindow")
-        #: The user's settings (one file shared with the CLI: app.settings).
-        self.settings = settings if settings is not None else app_settings.load()
-        #: What the window remembers between runs (recent files, seal size).
-        self.state = state if state is not None else WindowState.load()
-        self._state_lock = threading.Lock()
-        self._state_seq = self._state_written = 0
+        #: The window's settings (language, sealed-file suffix, seal size, recent files).
+        self.settings = settings if settings is not None else Settings.load()
+        self._settings_lock = threading.Lock()
+        self._settings_seq = self._settings_written = 0
         i18n.set_language(self.settings.language)
         self.runner = TaskRunner(self)
         self.renderer = PageRenderer(self)
@@ -143,7 +140,7 @@ class MainWindow(QMainWindow):
     # -- construction ------------------------------------------------------------------------------
     def _build(self) -> None:
         self.viewer = DocumentView(self.renderer)
-        self.viewer.seal_size_mm = self.state.seal_size_mm
+        self.viewer.seal_size_mm = self.settings.seal_size_mm
         self.thumbs = ThumbnailStrip(self.renderer)
         self.banner = Banner()
         self.empty = QLabel()
@@ -176,6 +173,9 @@ class MainWindow(QMainWindow):
         self._actions()
         self._menus()
         self._toolbar()
+        from app.ui.bid_actions import BidActions  # part 2: envelopes, batch, diagnostics, settings
+
+        self.bid_actions = BidActions(self)
         self.status_doc = QLabel()
         self.statusBar().addPermanentWidget(self.status_doc)
 
@@ -578,8 +578,8 @@ class MainWindow(QMainWindow):
         self.page_total.setText(f" / {info.page_count} ")
         self._show_empty(False)
         if self.review is None or Path(info.path) != self.review.copy:
-            self.state.add_recent(info.path)
-            self._save_state()
+            self.settings.add_recent(info.path)
+            self._save_settings()
         self.setWindowTitle(self._title())
         self._update_banner()
         self._update_status()
@@ -673,32 +673,33 @@ class MainWindow(QMainWindow):
 
     def _fill_recent(self) -> None:
         self.recent_menu.clear()
-        for path in self.state.recent_files:
+        for path in self.settings.recent_files:
             action = self.recent_menu.addAction(path)
             action.triggered.connect(lambda _c=False, p=path: self.open_file(p))
-        if not self.state.recent_files:
+        if not self.settings.recent_files:
             empty = self.recent_menu.addAction(tr("（无）", "(none)"))
             empty.setEnabled(False)
 
-    def _save_state(self) -> None:
-        """Write the window state on a worker thread (the UI thread never waits on the disk)."""
+    def _save_settings(self) -> None:
+        """Write the window's settings on a worker thread (the UI thread never waits on the disk),
+        in order: an older snapshot never overwrites a newer one."""
         import copy
 
-        snapshot = copy.deepcopy(self.state)
-        self._state_seq += 1
-        seq = self._state_seq
+        snapshot = copy.deepcopy(self.settings)
+        self._settings_seq += 1
+        seq = self._settings_seq
 
         def save(ctx: TaskContext) -> None:
             try:
-                with self._state_lock:  # in order: an older snapshot never overwrites a newer one
-                    if seq > self._state_written:
+                with self._settings_lock:
+                    if seq > self._settings_written:
                         snapshot.save()
-                        self._state_written = seq
+                        self._settings_written = seq
             except OSError as exc:
-                raise BidSealError("无法保存最近打开的文件列表。", "The list of recent files could not be saved.",
+                raise BidSealError("无法保存设置。", "The settings could not be saved.",
                                    code="ERR_SETTINGS_FILE", details={"reason": str(exc)}) from exc
 
-        self.runner.submit(save, name="save-state", on_error=lambda exc: self.notify(error_text(exc)))
+        self.runner.submit(save, name="save-settings", on_error=lambda exc: self.notify(error_text(exc)))
 
     # -- view state ------------------------------------------------------------------------------------
     def _page_changed(self, page: int) -> None:
@@ -777,27 +778,12 @@ class MainWindow(QMainWindow):
         box.open()
 
     def set_language(self, lang: str) -> None:
-        """Switch the window's language and remember it in the shared settings."""
-        value = "en" if str(lang).lower().startswith("en") else "zh_CN"
-        if value != self.settings.language:
-            self.settings = replace(self.settings, language=value)
-
-            def save(ctx: TaskContext) -> None:
-                app_settings.update(language=value)
-
-            self.runner.submit(save, name="save-language", on_error=lambda exc: self.notify(error_text(exc)))
-        self._apply_language()
-
-    def apply_settings(self, settings: app_settings.Settings) -> None:
-        """Use settings a dialog has just saved (language, output folder and naming)."""
-        self.settings = settings
-        self._apply_language()
-
-    def _apply_language(self) -> None:
-        en = self.settings.language == "en"
-        (self.act_en if en else self.act_zh).setChecked(True)
-        if i18n.language() != ("en" if en else "zh"):
-            switch_language("en" if en else "zh")
+        """Switch the window's language (and remember it)."""
+        self.settings.language = "en" if str(lang).lower().startswith("en") else "zh"
+        self._save_settings()
+        (self.act_en if self.settings.language == "en" else self.act_zh).setChecked(True)
+        if i18n.language() != self.settings.language:
+            switch_language(self.settings.language)
 
     # -- signatures --------------------------------------------------------------------------------------
     def show_signature(self, sig: SignatureView) -> None:
@@ -865,7 +851,7 @@ class MainWindow(QMainWindow):
         self._close_placement_dialog()
         from app.ui.dialogs.keyword_dialog import KeywordDialog
 
-        dialog = KeywordDialog(self.seal_choices(), self, seal_size_mm=self.state.seal_size_mm,
+        dialog = KeywordDialog(self.seal_choices(), self, seal_size_mm=self.settings.seal_size_mm,
                                **({"keyword": keyword} if keyword else {}))
         if occurrence is not None:
             dialog.nth.setChecked(True)
@@ -926,7 +912,15 @@ class MainWindow(QMainWindow):
             return None
         if self.review is not None:
             return self.review.output
-        return default_output_path(self.doc.path, self.settings.output_path("sealed", self.doc.path))
+        return self._sealed_output(self.doc.path)
+
+    def _sealed_output(self, src: str) -> Path:
+        """``<stem><suffix>.pdf`` in the shared output folder (default: beside the original),
+        numbered when taken; never the original."""
+        src_p = Path(src)
+        folder = app_settings.load().output_folder
+        wanted = (Path(folder) if folder else src_p.parent) / f"{src_p.stem}{self.settings.output_suffix}.pdf"
+        return default_output_path(src_p, wanted)
 
     def sign_as(self) -> SigningFlow | None:
         if self.doc is None:
@@ -949,12 +943,15 @@ class MainWindow(QMainWindow):
             self.show_error(error_from_wire(self.doc.refusal))
             return None
         identity, view = self.current_identity()
-        out = Path(output_path) if output_path else self.default_output()
-        assert out is not None
+        src = self.doc.path
+        review = self.review
+        def default() -> Path:  # on the worker thread: it reads the settings and looks at the disk
+            return self._sealed_output(src)
+
+        out: Any = str(output_path) if output_path else str(review.output) if review is not None else default
         from app.ui.signing import SigningFlow
 
-        review = self.review
-        flow = SigningFlow(self, self.runner, identity, view, self.viewer.plan.to_specs(), self.doc.path, str(out),
+        flow = SigningFlow(self, self.runner, identity, view, self.viewer.plan.to_specs(), src, out,
                            extra_roots=self.trust_roots_der,
                            input_check=review.check_unchanged if review is not None else None)
         self.flow = flow
@@ -1119,7 +1116,8 @@ class MainWindow(QMainWindow):
         files = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
         if files:
             event.acceptProposedAction()
-            self.open_file(files[0])
+            if not self.bid_actions.open_dropped(files[0]):
+                self.open_file(files[0])
             if len(files) > 1:
                 self.notify(tr("一次只能打开一个文件，已打开第一个。", "One file at a time: the first one was opened."))
 

@@ -39,6 +39,8 @@ export interface KeyCertificates {
   signCertificate: CertificateInfo | null;
   encCertificate: CertificateInfo | null;
   seals: string[];
+  /** A demo-CA certificate (the virtual UKey): never for a real bid. */
+  demo: boolean;
 }
 
 /** The bidseal-auth:1 login token (resources/docs/login-token.md); post it to the hub unchanged. */

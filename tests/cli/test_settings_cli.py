@@ -20,13 +20,13 @@ def home(tmp_path, monkeypatch):
 
 
 def test_set_show_unset(capsys):
-    assert main(["settings", "set", "time-server", "ntp.ntsc.ac.cn"]) == 0
+    assert main(["settings", "set", "language", "en"]) == 0
     assert main(["settings", "set", "tsa-url", "https://tsa.example.cn/tsp"]) == 0
     assert main(["settings", "--json"]) == 0
     shown = json.loads(capsys.readouterr().out)["settings"]
-    assert shown["time-server"] == "ntp.ntsc.ac.cn" and shown["tsa-url"] == "https://tsa.example.cn/tsp"
-    assert main(["settings", "unset", "time-server"]) == 0
-    assert settings.load().time_server is None
+    assert shown["language"] == "en" and shown["tsa-url"] == "https://tsa.example.cn/tsp"
+    assert main(["settings", "unset", "language"]) == 0
+    assert settings.load().language == "zh_CN"
 
 
 def test_invalid_value_is_refused(capsys):

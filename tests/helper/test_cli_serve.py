@@ -94,3 +94,19 @@ def test_config_loads_signed_lists_and_refuses_unsigned(tmp_path: Path) -> None:
     cfg = load_config(tmp_path)
     assert set(cfg.hubs) == {"https://signed.example.cn", "https://user.example.cn"}
     assert any("b.json" in p for p in cfg.problems) and any("plain" in p for p in cfg.problems)
+
+
+def test_settings_page_saves_user_hubs(tmp_path: Path) -> None:
+    import json
+
+    import pytest
+
+    from app.helper.config import load_config, save_user_hubs
+
+    (tmp_path / "helper.json").write_text(json.dumps({"ports": [30001, 30002, 30003]}))
+    save_user_hubs([{"origin": "https://Hub.Example.cn/", "name": "示例", "projects": ["LNGG-*"]}], tmp_path)
+    cfg = load_config(tmp_path)
+    assert list(cfg.hubs) == ["https://hub.example.cn"] and cfg.ports == (30001, 30002, 30003)
+    with pytest.raises(ValueError):
+        save_user_hubs([{"origin": "http://plain.example.cn"}], tmp_path)
+    assert list(load_config(tmp_path).hubs) == ["https://hub.example.cn"]  # nothing half-saved

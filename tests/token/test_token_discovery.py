@@ -87,6 +87,12 @@ def test_no_failure_no_key_is_still_not_found(identity: Identity, pool: HostPool
         find_identity(identity.library, "NO-SUCH-KEY", pool=pool)
 
 
+def test_the_cli_wording_is_a_driver_failure() -> None:
+    from app.token.selection import KeyDiscoveryFailed
+
+    assert issubclass(KeyDiscoveryFailed, DriverFailure)
+
+
 def test_a_library_that_does_not_load_is_a_driver_failure(tmp_path: os.PathLike[str], pool: HostPool) -> None:
     missing = os.path.join(tmp_path, "libgm3000.1.0.so")
     with pytest.raises(DriverFailure) as info:
@@ -102,5 +108,6 @@ def test_cli_reports_the_driver_not_a_missing_key(identity: Identity, capsys: py
     finally:
         host_client.configure()
     err = capsys.readouterr().err
-    assert "ERR_TOKEN_DRIVER" in err and "SKF_EnumDev" in err
+    # the CLI words it with app.token.selection.KeyDiscoveryFailed, a DriverFailure
+    assert "ERR_TOKEN_DISCOVERY" in err and "SKF_EnumDev" in err and "libsoftskf" in err
     assert "请插入" not in err and "Insert your UKey" not in err

@@ -87,11 +87,10 @@ def spin(seconds: float) -> None:
 
 
 def make_window(qtbot: Any, roots: list[bytes] | None = None, **kwargs: Any) -> Any:
-    from app.settings import Settings
-    from app.ui.state import WindowState
+    from app.ui.settings import Settings
     from app.ui.window import MainWindow
 
-    window = MainWindow(Settings(), state=WindowState(), **kwargs)
+    window = MainWindow(Settings(), **kwargs)
     window.trust_roots_der = list(roots or [])
     qtbot.addWidget(window)
     window.show()

@@ -70,7 +70,7 @@ def test_save_everything_where_it_lives(qtbot: Any, window: Any, softskf_lib: st
     dialog.tsa_password.setText("tsa-secret-1")
     dialog.time_server.setText("ntp.ntsc.ac.cn")
     dialog.output_folder.setText(str(tmp_path))
-    dialog.suffix.setText("-signed")
+    dialog.sealed_name.setText("{stem}-signed{suffix}")
     dialog.language.setCurrentIndex(1)
     qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
     assert dialog.saved, dialog.error
@@ -80,9 +80,8 @@ def test_save_everything_where_it_lives(qtbot: Any, window: Any, softskf_lib: st
     assert registry.load_config()["libraries"] == [str(Path(softskf_lib).resolve())]
     assert memory_keyring.store[("BidSeal", "tsa_password")] == "tsa-secret-1"
     assert "tsa-secret-1" not in (home / "config" / "config.json").read_text()
-    assert window.settings.output_suffix == "-signed" and language() == "en"
-    gui = json.loads((home / "config" / "gui.json").read_text())
-    assert gui["language"] == "en" and gui["output_suffix"] == "-signed"
+    assert saved.language == "en" and saved.sealed_name == "{stem}-signed{suffix}" and language() == "en"
+    assert window.settings.sealed_name == "{stem}-signed{suffix}" and window.settings.language == "en"
     window.set_language("zh")
 
 
@@ -96,8 +95,8 @@ def test_bad_library_and_bad_values_are_refused(qtbot: Any, window: Any, tmp_pat
     dialog.tsa_url.setText("tsa.example.cn")
     assert dialog.save() is False and dialog.error.details["setting"] == "tsa_url"
     dialog.tsa_url.setText("")
-    dialog.suffix.setText("a/b")
-    assert dialog.save() is False and dialog.error.details["setting"] == "output_suffix"
+    dialog.sealed_name.setText("a/{stem}.pdf")
+    assert dialog.save() is False and dialog.error.details["setting"] == "sealed_name"
     assert not (home / "config" / "config.json").exists()
 
 
@@ -107,4 +106,23 @@ def test_origins_and_trust_are_shown_from_their_owners(qtbot: Any, window: Any, 
         {"hubs": [{"origin": "https://ggzy.ln.gov.cn", "name": "辽宁省公共资源交易平台"}]}), encoding="utf-8")
     dialog = open_dialog(qtbot, window)
     assert "https://ggzy.ln.gov.cn" in dialog.origins.text() and "helper.json" in dialog.origins.text()
-    assert dialog.roots.text()
+
+
+def test_trust_roots_import_and_refusal(qtbot: Any, window: Any, tmp_path: Path, ukey: Any) -> None:
+    from app.trust.store import TrustStore
+
+    dialog = open_dialog(qtbot, window)
+    before = dialog.roots.count()
+    (tmp_path / "root.pem").write_bytes(ukey.root_certificate.pem)
+    (tmp_path / "leaf.pem").write_bytes(ukey.sign_certificate.pem)
+    dialog.import_root(str(tmp_path / "leaf.pem"))
+    qtbot.waitUntil(lambda: dialog.error is not None, timeout=20000)
+    assert dialog.roots.count() == before
+    dialog.import_root(str(tmp_path / "root.pem"))
+    qtbot.waitUntil(lambda: "已导入 1 个" in dialog.roots_note.text(), timeout=20000)
+    assert dialog.roots.count() == before + 1
+    assert ukey.root_certificate in TrustStore().roots()
+    dialog.roots.setCurrentRow(next(i for i, e in enumerate(dialog.trust_entries)
+                                    if e.certificate == ukey.root_certificate))
+    dialog.remove_root()
+    assert ukey.root_certificate not in TrustStore().roots()

@@ -101,16 +101,16 @@ def test_second_signing_gets_a_new_name(qtbot: Any, window: Any, bid_pdf: Path) 
 
 
 def test_pin_is_wiped_and_not_kept(qtbot: Any, window: Any, bid_pdf: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from app.ui import tokens
+    import app.token
 
     seen: list[bytearray] = []
-    real = tokens.signing_session
+    real = app.token.open_session
 
-    def spy(identity: Any, pin: bytearray) -> Any:
+    def spy(identity: Any, pin: bytearray, **kw: Any) -> Any:
         seen.append(pin)
-        return real(identity, pin)
+        return real(identity, pin, **kw)
 
-    monkeypatch.setattr(tokens, "signing_session", spy)
+    monkeypatch.setattr(app.token, "open_session", spy)
     open_doc(qtbot, window, bid_pdf)
     window._place_in_middle(window.seal_choices()[0])
     window.sign()
@@ -122,9 +122,9 @@ def test_pin_is_wiped_and_not_kept(qtbot: Any, window: Any, bid_pdf: Path, monke
     assert isinstance(seen[0], bytearray) and len(seen[0]) == len(PIN) and not any(seen[0])
     assert all(v != PIN and v != PIN.encode() for v in vars(flow).values() if isinstance(v, (str, bytes)))
     from app.settings import settings_file
-    from app.ui.state import state_path
+    from app.ui.settings import settings_path
 
-    for path in (settings_file(), state_path()):
+    for path in (settings_file(), settings_path()):
         if path.exists():
             assert PIN not in path.read_text(encoding="utf-8")
 
@@ -167,3 +167,22 @@ def test_a_picture_file_as_a_seal(qtbot: Any, window: Any, bid_pdf: Path, tmp_pa
     assert flow.error is None, flow.error
     report = verify_pdf(flow.result["output"], trust_roots=trusted_roots(root_der))
     assert report.status == "valid" and report.signatures[0].pages == [1]
+
+
+def test_sealed_copy_goes_to_the_configured_output_folder(qtbot: Any, window: Any, bid_pdf: Path, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from app import settings as app_settings
+
+    out = tmp_path / "sealed-bids"
+    out.mkdir()
+    config = tmp_path / "config.json"
+    monkeypatch.setenv("BIDSEAL_CONFIG", str(config))
+    app_settings.save(app_settings.Settings(output_folder=str(out)), config)
+    window.settings.output_suffix = "-signed"
+    open_doc(qtbot, window, bid_pdf)
+    window._place_in_middle(window.seal_choices()[0])
+    window.sign()
+    enter_pin(qtbot, window)
+    flow = wait_flow(qtbot, window)
+    assert flow.error is None, flow.error
+    assert Path(flow.result["output"]) == out / "bid-signed.pdf"

@@ -92,8 +92,8 @@ def test_only_visible_pages_are_rendered(qtbot: Any, window: Any, tmp_path: Path
     qtbot.waitUntil(lambda: renderer.image(0, viewer.render_scale) is not None, timeout=20000)
     spin(1.0)
     first = renderer.renders
-    thumbs = len(window.thumbs.visible_rows())
-    assert first <= len(viewer.visible_pages(2)) + thumbs + 2, first
+    # the visible pages, two either side, and the thumbnails on screen: a few dozen at most, of 300
+    assert len(viewer.visible_pages(2)) <= first <= 40, first
     viewer.go_to_page(299)
     qtbot.waitUntil(lambda: renderer.image(299, viewer.render_scale) is not None, timeout=20000)
     assert renderer.image(150, viewer.render_scale) is None, "pages scrolled past are not rendered"
@@ -107,11 +107,11 @@ def test_recent_files_and_close(qtbot: Any, window: Any, tmp_path: Path) -> None
     b = make_bid(tmp_path / "b.pdf", pages=1)
     open_doc(qtbot, window, a)
     open_doc(qtbot, window, b)
-    assert window.state.recent_files[:2] == [str(b.resolve()), str(a.resolve())]
-    from app.ui.state import WindowState
+    assert window.settings.recent_files[:2] == [str(b.resolve()), str(a.resolve())]
+    from app.ui.settings import Settings
 
-    qtbot.waitUntil(lambda: WindowState.load().recent_files[:2] == [str(b.resolve()), str(a.resolve())])
-    assert WindowState.load().recent_files[:2] == [str(b.resolve()), str(a.resolve())]
+    qtbot.waitUntil(lambda: Settings.load().recent_files[:2] == [str(b.resolve()), str(a.resolve())])
+    assert Settings.load().recent_files[:2] == [str(b.resolve()), str(a.resolve())]
     window._fill_recent()
     assert [act.text() for act in window.recent_menu.actions()][:2] == [str(b.resolve()), str(a.resolve())]
     window.close_document()

@@ -63,9 +63,9 @@ def test_english_everywhere_after_the_switch(qtbot: Any, window: Any, tmp_path: 
     try:
         window.act_en.trigger()
         assert window.settings.language == "en"
-        from app.settings import load
+        from app.ui.settings import Settings
 
-        qtbot.waitUntil(lambda: load().language == "en")  # remembered in the shared settings file
+        qtbot.waitUntil(lambda: Settings.load().language == "en")  # remembered
         leftovers = []
         for text in visible_texts(window):
             for d in data:

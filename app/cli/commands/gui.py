@@ -1,7 +1,7 @@
-"""``bidseal gui [FILE.pdf]``: open the desktop application (the sealing workspace).
+"""bidseal gui [FILE.pdf]: open the desktop application (the sealing workspace).
 
-A second ``bidseal gui FILE.pdf`` while the window is open hands the file to it.
-``bidseal`` with no arguments on a terminal does the same as ``bidseal gui``.
+A second "bidseal gui FILE.pdf" while the window is open hands the file to it.
+"bidseal" with no arguments on a terminal does the same as "bidseal gui".
 """
 
 from __future__ import annotations

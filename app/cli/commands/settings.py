@@ -22,8 +22,8 @@ from app.errors import BidSealError
 
 #: CLI key -> Settings field (the list-valued SKF libraries have their own actions).
 KEYS = {
-    "tsa-url": "tsa_url", "tsa-username": "tsa_username",
-    "output-folder": "output_folder", "envelope-name": "envelope_name",
+    "language": "language", "tsa-url": "tsa_url", "tsa-username": "tsa_username",
+    "output-folder": "output_folder", "sealed-name": "sealed_name", "envelope-name": "envelope_name",
     "decrypted-name": "decrypted_name", "recovery-file": "recovery_file", "time-server": "time_server",
 }
 

@@ -21,5 +21,5 @@ async def handle(services: HelperServices, caller: Caller) -> Reply:
                     "unitName": cert.unit_name if cert else None, "unitCode": cert.unit_code if cert else None,
                     "commonName": cert.common_name if cert else None,
                     "signCertificate": cert_info(i.sign_certificate), "encCertificate": cert_info(i.enc_certificate),
-                    "seals": sorted(i.seals)})
+                    "seals": sorted(i.seals), "demo": i.is_demo})
     return Reply({"certificates": out})

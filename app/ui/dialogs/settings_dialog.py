@@ -1,13 +1,14 @@
 """Settings: language, SKF libraries, trust roots, time-stamp server, output naming,
 time server, recovery key, allowed hub origins.
 
-Each value is edited where it lives, so nothing is stored twice: the window's language
-and sealed-file suffix in the window's settings (:mod:`app.ui.settings`); libraries,
-TSA, naming, time server and recovery file in :mod:`app.settings` (the file the token
-layer reads); the TSA password only in the system keyring; trust roots in the trust
-store (:mod:`app.trust`, shown when this build has it); hub origins in the web helper's
-own configuration (:mod:`app.helper.config`, shown with where to change them). A vendor
-library is checked (file, binary format, bitness) on a worker thread before it is added.
+Each value is edited where it lives, so nothing is stored twice: language, libraries,
+TSA, output naming, time server and recovery file in :mod:`app.settings` (the one
+settings file, which the token layer also reads), then handed to the window
+(``apply_settings``); the TSA password only in the system keyring; trust roots in the
+trust store (:mod:`app.trust`, shown when this build has it); hub origins in the web
+helper's own configuration (:mod:`app.helper.config`, shown with where to change them).
+A vendor library is checked (file, binary format, bitness) on a worker thread before it
+is added.
 """
 
 from __future__ import annotations
@@ -69,11 +70,11 @@ class SettingsDialog(QDialog):
         general = QWidget()
         self.language = QComboBox()
         self.language.setObjectName("settingsLanguage")
-        self.language.addItem("中文", "zh")
+        self.language.addItem("中文", "zh_CN")
         self.language.addItem("English", "en")
-        self.language.setCurrentIndex(1 if getattr(window.settings, "language", "zh") == "en" else 0)
-        self.suffix = QLineEdit(getattr(window.settings, "output_suffix", "-已签章"))
-        self.suffix.setObjectName("sealedSuffix")
+        self.language.setCurrentIndex(1 if str(getattr(window.settings, "language", "")).startswith("en") else 0)
+        self.sealed_name = QLineEdit(self.current.sealed_name)
+        self.sealed_name.setObjectName("sealedName")
         self.output_folder = QLineEdit(self.current.output_folder or "")
         self.output_folder.setObjectName("outputFolder")
         self.output_folder.setPlaceholderText(tr("留空：保存在原文件旁边", "Empty: next to the original"))
@@ -87,7 +88,7 @@ class SettingsDialog(QDialog):
         self.recovery_file.setObjectName("settingsRecovery")
         gform = QFormLayout(general)
         gform.addRow(tr("界面语言", "Language"), self.language)
-        gform.addRow(tr("签章文件名后缀", "Sealed file suffix"), self.suffix)
+        gform.addRow(tr("签章文件名", "Sealed file name"), self.sealed_name)
         gform.addRow(tr("输出文件夹", "Output folder"), _row(self.output_folder, pick_folder))
         gform.addRow(tr("信封文件名", "Envelope name"), self.envelope_name)
         gform.addRow(tr("解密文件名", "Decrypted name"), self.decrypted_name)
@@ -141,15 +142,24 @@ class SettingsDialog(QDialog):
 
         # -- trust and hubs (owned elsewhere, shown here) ------------------------------------------------
         trust = QWidget()
-        self.roots = QLabel()
+        self.roots = QListWidget()
         self.roots.setObjectName("trustRoots")
-        self.roots.setWordWrap(True)
+        self.roots_note = QLabel()
+        self.roots_note.setObjectName("trustNote")
+        self.roots_note.setWordWrap(True)
+        add_root = QPushButton(tr("导入根证书…", "Import a root certificate…"))
+        add_root.setObjectName("importRoot")
+        add_root.clicked.connect(self.choose_root)
+        remove_root = QPushButton(tr("移除", "Remove"))
+        remove_root.clicked.connect(self.remove_root)
         self.origins = QLabel()
         self.origins.setObjectName("hubOrigins")
         self.origins.setWordWrap(True)
         tbox = QVBoxLayout(trust)
         rgroup = QGroupBox(tr("信任的根证书（验章使用）", "Trusted root certificates (for verification)"))
-        QVBoxLayout(rgroup).addWidget(self.roots)
+        rbox = QVBoxLayout(rgroup)
+        rbox.addWidget(self.roots)
+        rbox.addLayout(_row(self.roots_note, add_root, remove_root))
         ogroup = QGroupBox(tr("允许调用网页助手的平台网址", "Platform addresses allowed to use the web helper"))
         QVBoxLayout(ogroup).addWidget(self.origins)
         tbox.addWidget(rgroup)
@@ -176,16 +186,7 @@ class SettingsDialog(QDialog):
 
     # -- trust store and hub origins: read here, owned by their packages -------------------------------
     def _load_owned_elsewhere(self) -> None:
-        try:
-            from app import trust  # type: ignore[attr-defined]  # the verify work's trust store
-
-            roots = list(trust.trusted_roots())
-            self.roots.setText("<br>".join(html.escape(f"{r.common_name or r.subject.rfc4514()}  "
-                                                       f"{tr('有效至', 'until')} {r.not_after:%Y-%m-%d}") for r in roots)
-                               or tr("未信任任何根证书。", "No root is trusted."))
-        except (ImportError, AttributeError):
-            self.roots.setText(tr("此版本的信任存储尚未提供；验章使用内置的演示根证书。",
-                                  "This build has no trust store yet; verification uses the demo root."))
+        self._fill_roots()
         try:
             from app.helper.config import load_config
 
@@ -200,6 +201,57 @@ class SettingsDialog(QDialog):
                                                   "platform lists from the trading platform).")))
         except ImportError:
             self.origins.setText(tr("此版本没有网页助手。", "This build has no web helper."))
+
+    # -- trust roots (the trust store the CLI's verify uses) ----------------------------------------------
+    def _fill_roots(self) -> None:
+        from app.trust.store import TrustStore
+
+        self.trust_entries = TrustStore().list()
+        self.roots.clear()
+        for e in self.trust_entries:
+            c = e.certificate
+            tag = {"shipped": tr("内置", "shipped"), "user": tr("导入", "imported")}.get(e.source, e.source)
+            demo = tr("，演示", ", demo") if e.demo else ""
+            self.roots.addItem(f"{c.common_name or c.subject.rfc4514()}  {tr('有效至', 'until')} "
+                               f"{c.not_after:%Y-%m-%d}  （{tag}{demo}）")
+        if not self.trust_entries:
+            self.roots_note.setText(tr("未信任任何根证书：验章时签名会显示为“签名者不受信任”。",
+                                       "No root is trusted: signatures will show as 'untrusted signer'."))
+
+    def choose_root(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, tr("选择 CA 根证书", "Choose a CA root certificate"), "",
+                                              tr("证书 (*.cer *.crt *.pem *.der);;所有文件 (*)",
+                                                 "Certificates (*.cer *.crt *.pem *.der);;All files (*)"))
+        if path:
+            self.import_root(path)
+
+    def import_root(self, path: str) -> TaskHandle:
+        """Add a root to the trust store on a worker thread (a non-CA certificate is refused)."""
+        def add(ctx: TaskContext) -> int:
+            from app.trust.store import TrustStore
+
+            return len(TrustStore().add_file(Path(path)))
+
+        def added(count: int) -> None:
+            self._fill_roots()
+            self.roots_note.setText(html.escape(tr(f"已导入 {count} 个根证书。", f"{count} root(s) imported.")))
+
+        def refused(exc: BidSealError) -> None:
+            self.error = exc
+            self.roots_note.setText(f'<span style="color:#c5221f">{html.escape(tr(exc.zh, exc.en))}</span>')
+
+        return self.runner.submit(add, name="trust-add", on_result=added, on_error=refused)
+
+    def remove_root(self) -> None:
+        from app.trust.store import TrustStore
+
+        rows = sorted({i.row() for i in self.roots.selectedIndexes()})
+        try:
+            for row in rows:
+                TrustStore().remove(self.trust_entries[row].fingerprint)
+        except BidSealError as exc:
+            show_error(self, exc)
+        self._fill_roots()
 
     # -- libraries ------------------------------------------------------------------------------------
     def choose_folder(self) -> None:
@@ -249,7 +301,9 @@ class SettingsDialog(QDialog):
             return edit.text().strip() or None
 
         return dataclasses.replace(
-            self.current, problems=(), skf_libraries=tuple(self.libraries), tsa_url=text(self.tsa_url),
+            self.current, problems=(), language=self.language.currentData(),
+            sealed_name=self.sealed_name.text().strip() or app_settings.Settings.sealed_name,
+            skf_libraries=tuple(self.libraries), tsa_url=text(self.tsa_url),
             tsa_username=text(self.tsa_user), output_folder=text(self.output_folder),
             envelope_name=self.envelope_name.text().strip() or app_settings.Settings.envelope_name,
             decrypted_name=self.decrypted_name.text().strip() or app_settings.Settings.decrypted_name,
@@ -257,14 +311,8 @@ class SettingsDialog(QDialog):
 
     def save(self) -> bool:
         new = self.collected()
-        suffix = self.suffix.text().strip()
         try:
-            new.validate()
-            if not suffix or any(c in suffix for c in '/\\:*?"<>|'):
-                raise app_settings.SettingsError("签章文件名后缀不能为空，也不能含有 / \\ : * ? \" < > |。",
-                                                 "The sealed-file suffix must not be empty or contain / \\ : * ? \" < > |.",
-                                                 code="ERR_SETTINGS_INVALID", details={"setting": "output_suffix"})
-            app_settings.save(new)
+            app_settings.save(new)  # validates first; nothing is written when a value is refused
             password = self.tsa_password.text()
             self.tsa_password.clear()
             if password:
@@ -273,14 +321,15 @@ class SettingsDialog(QDialog):
             self.error = exc
             show_error(self, exc, tr("设置未保存", "Settings not saved"))
             return False
-        window = self.window_
-        if hasattr(window.settings, "output_suffix"):
-            window.settings.output_suffix = suffix
-        lang = self.language.currentData()
-        if hasattr(window, "set_language"):
-            window.set_language(lang)  # also saves the window's settings
         self.current, self.saved = new, True
-        if hasattr(window, "notify"):
-            window.notify(tr("设置已保存。", "Settings saved."))
+        apply_to_window(self.window_, new)
+        if hasattr(self.window_, "notify"):
+            self.window_.notify(tr("设置已保存。", "Settings saved."))
         self.accept()
         return True
+
+
+def apply_to_window(window: Any, new: app_settings.Settings) -> None:
+    """Hand the saved settings to the window (language switches at once)."""
+    if hasattr(window, "apply_settings"):
+        window.apply_settings(new)
