@@ -15,6 +15,7 @@ from app.trust.store import (
     TrustStore,
     TrustStoreError,
     is_demo_root,
+    read_certificate_file,
     shipped_dir,
     trusted_roots,
 )
@@ -26,6 +27,7 @@ __all__ = [
     "TrustStore",
     "TrustStoreError",
     "is_demo_root",
+    "read_certificate_file",
     "shipped_dir",
     "trusted_roots",
 ]

@@ -44,6 +44,7 @@ __all__ = [
     "TrustStore",
     "TrustStoreError",
     "is_demo_root",
+    "read_certificate_file",
     "shipped_dir",
     "trusted_roots",
 ]
@@ -110,6 +111,28 @@ class StoreProblem:
 
 def _read_certs(path: Path) -> list[Certificate]:
     return Certificate.load_all(path.read_bytes())
+
+
+def read_certificate_file(path: str | os.PathLike[str]) -> builtins.list[Certificate]:
+    """Every certificate in a PEM bundle or a DER file; a clear :class:`TrustStoreError`
+    when it cannot be read, parsed, or holds none (the trust commands and ``verify
+    --trust`` share it)."""
+    try:
+        certs = _read_certs(Path(path))
+    except OSError as exc:
+        raise TrustStoreError(
+            f"无法读取证书文件：{path}（{exc.strerror or exc}）。",
+            f"Cannot read the certificate file {path} ({exc.strerror or exc}).",
+            details={"path": str(path)},
+        ) from exc
+    except GMError as exc:
+        raise TrustStoreError(
+            f"证书文件无法解析：{path}。", f"The certificate file {path} cannot be parsed.",
+            details={"path": str(path), "reason": exc.en},
+        ) from exc
+    if not certs:
+        raise TrustStoreError(f"文件中没有证书：{path}。", f"No certificate in {path}.", details={"path": str(path)})
+    return certs
 
 
 def _check_root(cert: Certificate) -> None:
@@ -218,22 +241,7 @@ class TrustStore:
 
     def add_file(self, path: Path, *, demo: bool = False) -> builtins.list[TrustEntry]:
         """Trust every certificate in a PEM bundle or a DER file; all or nothing."""
-        try:
-            certs = _read_certs(Path(path))
-        except OSError as exc:
-            raise TrustStoreError(
-                f"无法读取证书文件：{path}（{exc.strerror or exc}）。",
-                f"Cannot read the certificate file {path} ({exc.strerror or exc}).",
-                details={"path": str(path)},
-            ) from exc
-        except GMError as exc:
-            raise TrustStoreError(
-                f"证书文件无法解析：{path}。", f"The certificate file {path} cannot be parsed.",
-                details={"path": str(path), "reason": exc.en},
-            ) from exc
-        if not certs:
-            raise TrustStoreError(f"文件中没有证书：{path}。", f"No certificate in {path}.",
-                                  details={"path": str(path)})
+        certs = read_certificate_file(path)
         for cert in certs:
             _check_root(cert)
         return [self.add(cert, demo=demo) for cert in certs]
@@ -247,13 +255,7 @@ class TrustStore:
         text = str(ident)
         candidate = Path(text)
         if candidate.is_file():
-            try:
-                wanted = set(_read_certs(candidate))
-            except GMError as exc:
-                raise TrustStoreError(
-                    f"证书文件无法解析：{candidate}。", f"The certificate file {candidate} cannot be parsed.",
-                    details={"path": str(candidate), "reason": exc.en},
-                ) from exc
+            wanted = set(read_certificate_file(candidate))
             return [e for e in entries if e.certificate in wanted]
         fp = text.lower().replace(":", "")
         if len(fp) < 8 or any(ch not in "0123456789abcdef" for ch in fp):

@@ -52,17 +52,20 @@ def _line(entry: Any) -> str:
             f"[{label}]  {tr('有效期至', 'until')} {d['not_after'][:10]}")
 
 
+def _print_entries(entries: list[Any], as_json: bool, zh: str, en: str) -> int:
+    if as_json:
+        print_json([e.to_dict() for e in entries])
+        return EXIT_OK
+    print(tr(zh, en))
+    for e in entries:
+        print(_line(e))
+    return EXIT_OK
+
+
 def cmd_add(args: argparse.Namespace) -> int:
     from app.trust import TrustStore
 
-    added = TrustStore().add_file(args.cert, demo=args.demo)
-    if args.json:
-        print_json([e.to_dict() for e in added])
-        return EXIT_OK
-    print(tr("已信任：", "Trusted: "))
-    for e in added:
-        print(_line(e))
-    return EXIT_OK
+    return _print_entries(TrustStore().add_file(args.cert, demo=args.demo), args.json, "已信任：", "Trusted: ")
 
 
 def cmd_list(args: argparse.Namespace) -> int:
@@ -88,11 +91,4 @@ def cmd_list(args: argparse.Namespace) -> int:
 def cmd_remove(args: argparse.Namespace) -> int:
     from app.trust import TrustStore
 
-    removed = TrustStore().remove(args.ident)
-    if args.json:
-        print_json([e.to_dict() for e in removed])
-        return EXIT_OK
-    print(tr("已不再信任：", "No longer trusted: "))
-    for e in removed:
-        print(_line(e))
-    return EXIT_OK
+    return _print_entries(TrustStore().remove(args.ident), args.json, "已不再信任：", "No longer trusted: ")

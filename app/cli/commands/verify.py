@@ -64,20 +64,9 @@ def _read(path: Path, what_zh: str, what_en: str) -> bytes:
 
 
 def _load_roots(paths: list[Path]) -> list[Certificate]:
-    out: list[Certificate] = []
-    for path in paths:
-        try:
-            certs = Certificate.load_all(_read(path, "信任根证书", "trust root"))
-        except GMError as exc:
-            raise VerifyCliError(
-                f"信任根证书无法解析：{path}。", f"The trust root {path} cannot be parsed.",
-                details={"path": str(path), "reason": exc.en},
-            ) from exc
-        if not certs:
-            raise VerifyCliError(f"文件中没有证书：{path}。", f"No certificate in {path}.",
-                                 details={"path": str(path)})
-        out.extend(certs)
-    return out
+    from app.trust import read_certificate_file
+
+    return [cert for path in paths for cert in read_certificate_file(path)]
 
 
 def _load_crls(paths: list[Path]) -> list[Crl]:
