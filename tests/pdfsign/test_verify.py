@@ -356,7 +356,7 @@ def test_cli_missing_file_and_bad_trust_exit_2(tmp_path: Path, signed: bytes) ->
 
 
 def test_cli_usage_error_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
-    assert cli_main(["verify"]) == 2
+    assert cli_main(["verify"]) == 2  # argument mistakes are bilingual usage errors, no SystemExit
     assert "bidseal verify --help" in capsys.readouterr().err
 
 
