@@ -328,8 +328,8 @@ def _print_trust(trust: dict[str, Any]) -> None:
         return
     root = trust["chain"][-1] if trust["chain"] else "?"
     if trust["trusted"] and trust["demo"]:
-        say(f"签章人证书链到演示根证书（{root}）：仅供演示，不是真实身份。",
-            f"The signer's certificate chains to a demo root ({root}): a demo, not a real identity.")
+        say("签章人证书链到演示根证书（虚拟 UKey 的 CA）：仅供演示，不是真实身份。",
+            "The signer's certificate chains to a demo root (the virtual UKey's CA): a demo, not a real identity.")
     elif trust["trusted"]:
         say(f"签章人证书链到受信任的根证书：{root}", f"The signer's certificate chains to a trusted root: {root}")
     else:
