@@ -427,8 +427,15 @@ class MainWindow(QMainWindow):
         from app.ui.review import remove_stale_reviews
 
         self.renderer.warm_up()
-        remove_stale_reviews()
-        self.runner.submit(lambda ctx: engine_pool().prewarm(), name="engine-warm-up")
+
+        def housekeeping(ctx: TaskContext) -> None:
+            from app.atomic import sweep_journal
+
+            sweep_journal()  # temporary outputs abandoned by a run that was killed
+            remove_stale_reviews()
+            engine_pool().prewarm()
+
+        self.runner.submit(housekeeping, name="warm-up")
 
     def _focus_search(self) -> None:
         self.search.edit.setFocus()
