@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -436,6 +437,8 @@ class MainWindow(QMainWindow):
             engine_pool().prewarm()
 
         self.runner.submit(housekeeping, name="warm-up")
+        for _ in range(3):  # the worker threads exist before the first real task needs one
+            self.runner.submit(lambda ctx: time.sleep(0.05), name="thread-warm-up")
 
     def _focus_search(self) -> None:
         self.search.edit.setFocus()
