@@ -22,3 +22,13 @@ def openssl_bin() -> str:
     path = shutil.which("openssl")
     assert path, "openssl command line is required for interop tests (apt install openssl)"
     return path
+
+
+@pytest.fixture(autouse=True)
+def _trust_store_per_test() -> object:
+    """Roots a test adds to the trust store (``bidseal trust add``, ``softkey init`` adding
+    the demo root) stay in that test: a later test's "untrusted" must not depend on order."""
+    yield
+    from app import paths
+
+    shutil.rmtree(paths.data_dir() / "trust", ignore_errors=True)

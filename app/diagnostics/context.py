@@ -59,14 +59,20 @@ class Context:
 
 
 def is_virtual(identity: Identity) -> bool:
-    """The demo key (native/softskf), labelled as such wherever it appears."""
+    """The demo key (native/softskf or BidSeal's demo CA), labelled as such wherever it appears."""
+    flag = getattr(identity, "is_demo", None)
+    if flag is not None:
+        return bool(flag)
     info = identity.device_info
     return bool(info and info.manufacturer == VIRTUAL_MANUFACTURER)
 
 
 def identity_label(identity: Identity) -> str:
-    demo = "（演示密钥 / demo key）" if is_virtual(identity) else ""
-    return f"{identity.label}{demo}"
+    """The token layer's label (it already marks a demo key), marked here when it does not."""
+    label = identity.label
+    if is_virtual(identity) and "DEMO" not in label.upper():
+        label = f"[演示密钥 DEMO KEY] {label}"
+    return label
 
 
 def safe_details(exc: BidSealError) -> dict[str, Any]:

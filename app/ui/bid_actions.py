@@ -74,7 +74,8 @@ class BidActions(QObject):
         return dialog
 
     def _key(self) -> tuple[Any, Any]:
-        return self.window.current_identity()
+        identity, view = self.window.current_identity()
+        return identity, view
 
     def _enc_certificate(self) -> Certificate | None:
         _identity, view = self._key()

@@ -787,10 +787,6 @@ class MainWindow(QMainWindow):
                        "(SM2/SM3/SM4, GM/T 0016 SKF)."))
         box.open()
 
-    def _language_changed(self, _lang: str) -> None:
-        """A bound method (not a lambda), so the connection ends when the window is deleted."""
-        self.retranslate()
-
     def set_language(self, lang: str) -> None:
         """Switch the window's language (and remember it)."""
         self.settings.language = "en" if str(lang).lower().startswith("en") else "zh"

@@ -28,6 +28,9 @@ if str(REPO) not in sys.path:
 
 SAMPLE = REPO / "resources" / "samples" / "bid-sample.pdf"
 SHOTS = ("01-start.png", "02-seals-placed.png", "03-pin-dialog.png", "04-signature-panel.png", "05-english.png")
+from resources.screenshots import part2  # noqa: E402  (envelopes, batch, diagnostics, settings)
+
+SHOTS += part2.SHOTS
 CJK_SAMPLE = "投标文件签章验证口令"
 
 
@@ -201,6 +204,7 @@ def make(out: Path) -> list[str]:
             window.sig_panel.select(0)
             _shoot(app, window, out / SHOTS[4])
             window.act_zh.trigger()
+            problems += part2.shoot(app, window, tmp, out, lambda path: _shoot(app, window, path))
         window.shutdown()
         window.close()
         shutdown()

@@ -99,6 +99,7 @@ def test_sign_asks_which_key_and_names_the_signer(keys: Keys, tmp_path: Path, bi
     serial = keys.b.sign_certificate.serial_hex
     assert "签章人：大连第二投标有限公司" in res.stdout and "Signer: 大连第二投标有限公司" in res.stdout
     assert serial in res.stdout and "KEY-B" in res.stdout
+    assert "签章人证书" in res.stdout and ("trusted root" in res.stdout or "root trusted here" in res.stdout)
 
     out2 = tmp_path / "sealed-a.pdf"
     res = bidseal("sign", bid, "-o", out2, "--keyword", KEYWORD, "--serial", keys.a.sign_certificate.serial_hex.lower(),
@@ -106,6 +107,20 @@ def test_sign_asks_which_key_and_names_the_signer(keys: Keys, tmp_path: Path, bi
     assert res.returncode == 0, res.stderr
     signer = json.loads(res.stdout)["signer"]
     assert signer["serial_hex"] == keys.a.sign_certificate.serial_hex and signer["key"]["device"] == "KEY-A"
+    assert isinstance(signer["trusted"], bool) and signer["chain"]
+
+
+def test_sign_reports_whether_the_signer_chains_to_a_trusted_root(keys: Keys, tmp_path: Path, bid: Path) -> None:
+    root = tmp_path / "root.pem"
+    root.write_bytes(keys.a.root_certificate.pem)
+    res = bidseal("sign", bid, "-o", tmp_path / "trusted.pdf", "--keyword", KEYWORD, "--key", "KEY-A", "--trust", root,
+                  "--pin-stdin", "--json", stdin=_pin())
+    assert res.returncode == 0, res.stderr
+    signer = json.loads(res.stdout)["signer"]
+    assert signer["trusted"] is True and signer["demo"] is True  # the virtual key's CA is a demo root
+    res = bidseal("sign", bid, "-o", tmp_path / "trusted2.pdf", "--keyword", KEYWORD, "--key", "KEY-A", "--trust",
+                  root, "--pin-stdin", stdin=_pin())
+    assert "演示根证书" in res.stdout and "demo root" in res.stdout
     res = bidseal("sign", bid, "-o", tmp_path / "x.pdf", "--keyword", KEYWORD, "--key", "KEY-C", "--pin-stdin",
                   stdin=_pin())
     assert res.returncode == 2 and "ERR_TOKEN_NOT_FOUND" in res.stderr and "--key KEY-C" in res.stderr

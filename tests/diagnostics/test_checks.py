@@ -30,7 +30,8 @@ def test_virtual_key_present(ukey, softskf_lib, pool):
     assert libs.status is Status.OK and libs.details["libraries"][0]["bits"] == 64
     assert libs.details["libraries"][0]["manufacturers"] == ["BidSeal SoftSKF"]
     [keys] = _only(report, "keys")
-    assert keys.status is Status.INFO and "演示密钥" in keys.summary.zh and "demo key" in keys.summary.en
+    assert keys.status is Status.INFO and "演示密钥" in keys.summary.zh and "DEMO KEY" in keys.summary.en.upper()
+    assert keys.summary.zh.count("演示密钥") == 1
     certs = _only(report, "certificates")
     assert {c.details["kind"] for c in certs} == {"signing certificate", "encryption certificate"}
     assert all(c.status is Status.OK for c in certs)
@@ -234,3 +235,27 @@ def test_report_text_marks_and_json():
     assert d["status"] == "ok" and len(d["checks"]) == 2
     check = Check("x", Status.ERROR, Text("a", "b"), Text("s", "s"), Text("c", "d"))
     assert check.to_dict()["fix"] == {"zh": "c", "en": "d"}
+
+
+def test_helper_listening_and_reachable(home):
+    """The check reads the helper's own configuration (ports, allowed origins) and connects."""
+    import json
+    import socket
+
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        port = server.getsockname()[1]
+        (home / "config").mkdir(parents=True, exist_ok=True)
+        (home / "config" / "helper.json").write_text(json.dumps(
+            {"hubs": [{"origin": "https://ggzy.ln.gov.cn", "name": "辽宁"}], "ports": [port]}), encoding="utf-8")
+        [c] = run_diagnostics(only={"helper"}).checks
+        assert c.status is Status.OK and c.details["listening"] == [port]
+        assert c.details["origins"] == ["https://ggzy.ln.gov.cn"]
+    [c] = run_diagnostics(only={"helper"}).checks
+    assert c.status is Status.WARNING and "没有运行" in c.summary.zh
+
+
+def test_helper_without_allowed_origins(home):
+    [c] = run_diagnostics(only={"helper"}).checks
+    assert c.status in (Status.INFO, Status.WARNING) and "没有允许" in c.summary.zh

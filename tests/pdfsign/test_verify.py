@@ -355,8 +355,9 @@ def test_cli_missing_file_and_bad_trust_exit_2(tmp_path: Path, signed: bytes) ->
     assert cli_main(["verify", str(pdf), "--crl", str(bad)]) == 2
 
 
-def test_cli_usage_error_exits_2() -> None:
+def test_cli_usage_error_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli_main(["verify"]) == 2  # argument mistakes are bilingual usage errors, no SystemExit
+    assert "bidseal verify --help" in capsys.readouterr().err
 
 
 @pytest.mark.slow

@@ -109,5 +109,5 @@ def test_cli_reports_the_driver_not_a_missing_key(identity: Identity, capsys: py
         host_client.configure()
     err = capsys.readouterr().err
     # the CLI words it with app.token.selection.KeyDiscoveryFailed, a DriverFailure
-    assert "ERR_TOKEN_DISCOVERY" in err and "SKF_EnumDev" in err and "libsoftskf" in err
+    assert "ERR_TOKEN_DRIVER" in err and "SKF_EnumDev" in err and "libsoftskf" in err
     assert "请插入" not in err and "Insert your UKey" not in err

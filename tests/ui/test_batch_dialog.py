@@ -127,6 +127,8 @@ def test_output_over_the_originals_is_refused(qtbot: Any, window: Any, tmp_path:
     dialog = make_dialog(qtbot, window)
     dialog.add_paths([str(tmp_path / "x.pdf")])
     dialog.out_folder.setText(str(tmp_path))
-    monkeypatch.setattr(window.settings, "output_suffix", "")
+    from dataclasses import replace
+
+    monkeypatch.setattr(window, "settings", replace(window.settings, sealed_name="{name}"))
     assert dialog.start() is None and dialog.error.code == "ERR_BATCH_PLAN"
     assert "覆盖原文件" in dialog.error.zh

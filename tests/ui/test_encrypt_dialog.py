@@ -136,3 +136,16 @@ def test_no_recipient_is_refused(qtbot: Any, window: Any, tmp_path: Path) -> Non
     dialog = make_dialog(qtbot, window, write_bid(tmp_path / "bid.pdf"))
     dialog.use_key.setChecked(False)
     assert dialog.encrypt() is None and "至少需要一个接收者" in dialog.error.zh
+
+
+def test_files_dropped_on_the_dialog(qtbot: Any, window: Any, tmp_path: Path) -> None:
+    from tests.ui.test_faults import drop_files
+
+    bid = write_bid(tmp_path / "dropped.pdf")
+    c = centre()
+    (tmp_path / "centre.cer").write_bytes(c.emergency_cert.der)
+    dialog = make_dialog(qtbot, window, write_bid(tmp_path / "first.pdf"))
+    drop_files(dialog, bid, tmp_path / "centre.cer")
+    qtbot.waitUntil(lambda: dialog.list.count() == 1, timeout=10000)
+    assert dialog.input.text() == str(bid) and dialog.output.text().endswith("dropped.pdf.bse")
+    assert c.emergency_cert.serial_hex in dialog.list.item(0).text()

@@ -81,10 +81,7 @@ def test_save_everything_where_it_lives(qtbot: Any, window: Any, softskf_lib: st
     assert memory_keyring.store[("BidSeal", "tsa_password")] == "tsa-secret-1"
     assert "tsa-secret-1" not in (home / "config" / "config.json").read_text()
     assert saved.language == "en" and saved.sealed_name == "{stem}-signed{suffix}" and language() == "en"
-    if hasattr(window, "apply_settings"):  # the window keeps app.settings.Settings
-        assert window.settings.sealed_name == "{stem}-signed{suffix}"
-    else:
-        assert window.settings.output_suffix == "-signed"
+    assert window.settings.sealed_name == "{stem}-signed{suffix}" and window.settings.language == "en"
     window.set_language("zh")
 
 
@@ -109,4 +106,23 @@ def test_origins_and_trust_are_shown_from_their_owners(qtbot: Any, window: Any, 
         {"hubs": [{"origin": "https://ggzy.ln.gov.cn", "name": "辽宁省公共资源交易平台"}]}), encoding="utf-8")
     dialog = open_dialog(qtbot, window)
     assert "https://ggzy.ln.gov.cn" in dialog.origins.text() and "helper.json" in dialog.origins.text()
-    assert dialog.roots.text()
+
+
+def test_trust_roots_import_and_refusal(qtbot: Any, window: Any, tmp_path: Path, ukey: Any) -> None:
+    from app.trust.store import TrustStore
+
+    dialog = open_dialog(qtbot, window)
+    before = dialog.roots.count()
+    (tmp_path / "root.pem").write_bytes(ukey.root_certificate.pem)
+    (tmp_path / "leaf.pem").write_bytes(ukey.sign_certificate.pem)
+    dialog.import_root(str(tmp_path / "leaf.pem"))
+    qtbot.waitUntil(lambda: dialog.error is not None, timeout=20000)
+    assert dialog.roots.count() == before
+    dialog.import_root(str(tmp_path / "root.pem"))
+    qtbot.waitUntil(lambda: "已导入 1 个" in dialog.roots_note.text(), timeout=20000)
+    assert dialog.roots.count() == before + 1
+    assert ukey.root_certificate in TrustStore().roots()
+    dialog.roots.setCurrentRow(next(i for i, e in enumerate(dialog.trust_entries)
+                                    if e.certificate == ukey.root_certificate))
+    dialog.remove_root()
+    assert ukey.root_certificate not in TrustStore().roots()

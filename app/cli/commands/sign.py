@@ -291,9 +291,11 @@ def _progress(args: argparse.Namespace) -> Any:
 
 
 def _options(args: argparse.Namespace) -> Any:
+    """Seal options; the final check trusts the trust store's roots (app.trust) plus --trust."""
     from app.gm.errors import GMError
     from app.gm.x509 import Certificate
     from app.pdfsign import SealOptions
+    from app.trust import TrustStoreError, trusted_roots
 
     roots: list[Certificate] = []
     for path in args.trust_root:
@@ -302,7 +304,39 @@ def _options(args: argparse.Namespace) -> Any:
         except GMError as exc:
             raise _usage(f"根证书文件 {shown(path)} 无法解析：{exc.zh}",
                          f"The root certificate file {shown(path)} cannot be read: {exc.en}", file=shown(path)) from exc
+    try:
+        roots = trusted_roots(roots)
+    except TrustStoreError as exc:  # a damaged store must not stop sealing: say so, use --trust only
+        say(f"注意：信任列表无法读取（{exc.zh}），只信任 --trust 给出的根证书。",
+            f"Note: the trust store cannot be read ({exc.en}); only --trust roots are trusted.", file=sys.stderr)
     return SealOptions(timestamp_url=args.tsa, trust_roots=tuple(roots))
+
+
+def _trust_facts(result: Any) -> dict[str, Any]:
+    """Whether the new signatures' signer chains to a trusted root (from the final check)."""
+    report = getattr(result, "verification", None)
+    new = {s.field_name for s in result.seals}
+    mine = [sig for sig in getattr(report, "signatures", []) if sig.field_name in new]
+    if not mine:
+        return {}
+    return {"trusted": all(sig.trusted for sig in mine), "demo": any(sig.demo for sig in mine),
+            "chain": list(mine[0].chain)}
+
+
+def _print_trust(trust: dict[str, Any]) -> None:
+    if not trust:
+        return
+    root = trust["chain"][-1] if trust["chain"] else "?"
+    if trust["trusted"] and trust["demo"]:
+        say(f"签章人证书链到演示根证书（{root}）：仅供演示，不是真实身份。",
+            f"The signer's certificate chains to a demo root ({root}): a demo, not a real identity.")
+    elif trust["trusted"]:
+        say(f"签章人证书链到受信任的根证书：{root}", f"The signer's certificate chains to a trusted root: {root}")
+    else:
+        say("注意：签章人证书不能链到本机信任的根证书（可用 bidseal trust add 或 --trust 添加 CA 根证书）；"
+            "平台验证时以平台的信任列表为准。",
+            "Note: the signer's certificate does not chain to a root trusted here (add the CA's root with "
+            "bidseal trust add or --trust); the platform judges with its own trust list.")
 
 
 def _preflight(src: Path, seals: Sequence[Any]) -> None:
@@ -336,12 +370,14 @@ def _seal_one(args: argparse.Namespace, signer: Any, seals: list[Any], options: 
 
     result = seal_pdf(args.input, args.output, signer, seals, options=options, progress=_progress(args))
     facts = _signer_facts(signer.certificate, getattr(args, "identity", None))
+    trust = _trust_facts(result)
     if args.json:
         print_json({"ok": True, "output": shown(result.output_path),
-                    "seals": [s.summary() for s in result.seals], "signer": facts})
+                    "seals": [s.summary() for s in result.seals], "signer": {**facts, **trust}})
     else:
         say(f"已签章并验证：{shown(result.output_path)}", f"Sealed and verified: {shown(result.output_path)}")
         _print_signer(facts)
+        _print_trust(trust)
         for s in result.seals:
             print(f"  {s.summary()}")
     return EXIT_OK

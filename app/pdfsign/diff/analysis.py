@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from app.pdfsign.diff.model import (
@@ -275,14 +276,25 @@ class Analyser:
         if new is not None and not isinstance(new, list):
             self.add("page_changed", L.MODIFIED, num, "/Annots")
             return
-        remaining = list(new_l)
+        # A multiset difference: references by number (a page may list 65,000 of them),
+        # inline annotations by value.
+        refs_left = Counter(x.num for x in new_l if isinstance(x, Ref))
+        inline_left = [x for x in new_l if not isinstance(x, Ref)]
         for item in old_l:
-            idx = next((i for i, x in enumerate(remaining) if same_value(x, item)), None)
+            if isinstance(item, Ref) and refs_left[item.num] > 0:
+                refs_left[item.num] -= 1
+                continue
+            idx = None if isinstance(item, Ref) else next(
+                (i for i, x in enumerate(inline_left) if same_value(x, item)), None)
             if idx is None:
                 self.add("annotation_removed", L.MODIFIED, num, page=self._page_of(num))
                 return
-            remaining.pop(idx)
-        for item in remaining:
+            inline_left.pop(idx)
+        for item in new_l:
+            if isinstance(item, Ref) and refs_left[item.num] > 0:
+                refs_left[item.num] -= 1
+                self._judge_new_annotation(num, item)
+        for item in inline_left:
             self._judge_new_annotation(num, item)
 
     def _judge_new_annotation(self, holder: int, item: Any) -> None:
@@ -383,13 +395,14 @@ class Analyser:
         if not isinstance(new, list) or (old is not None and not isinstance(old, list)):
             self.add("acroform_changed", L.MODIFIED, num, "/Fields")
             return
-        old_nums = ref_nums(old or [])
-        new_nums = ref_nums(new)
-        if any(n not in new_nums for n in old_nums):
+        old_nums = set(ref_nums(old or []))
+        new_list = ref_nums(new)
+        new_nums = set(new_list)
+        if old_nums - new_nums:
             self.add("field_removed", L.MODIFIED, num)
-        if len(new_nums) != len(new):
+        if len(new_list) != len(new):
             self.add("acroform_changed", L.MODIFIED, num, "direct objects in /Fields")
-        for n in new_nums:
+        for n in dict.fromkeys(new_list):
             if n in old_nums:
                 continue
             node = self.new.get(n)
@@ -429,14 +442,15 @@ class Analyser:
     def _judge_kids(self, num: int, info: FieldInfo, old: Any, new: Any) -> None:
         old_nums = ref_nums(self.old.resolve(old) or [])
         new_nums = ref_nums(self.new.resolve(new) or [])
-        if any(n not in new_nums for n in old_nums):
+        old_set, new_set = set(old_nums), set(new_nums)
+        if old_set - new_set:
             self.add("field_removed", L.MODIFIED, num, "/Kids")
             return
         if new_nums != old_nums:
             if info.ft == "Sig" and not info.signed:
                 self.add("signature_added", L.SIGNATURE_ADDED, num, "/Kids")
                 for n in new_nums:
-                    if n not in old_nums:
+                    if n not in old_set:
                         self._added_widget(n)
             else:
                 self.add("field_added", L.MODIFIED, num, "/Kids")

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from app.pdfsign.diff.values import refs_in
 from app.pdfsign.pdfstructure import PdfStructure, PdfStructureError, Revision
@@ -25,6 +25,19 @@ __all__ = ["referenced_numbers"]
 def _pattern(nums: Iterable[int]) -> re.Pattern[bytes]:
     alts = b"|".join(str(n).encode() for n in sorted(set(nums)))
     return re.compile(rb"(?<![0-9.+-])(" + alts + rb")[\x00\t\n\x0c\r ]+\d{1,5}[\x00\t\n\x0c\r ]+R(?![^\x00\t\n\x0c\r ()<>\[\]{}/%])")
+
+
+def _candidates(data: object, wanted: set[int], pattern: re.Pattern[bytes], end: int) -> Iterator[re.Match[bytes]]:
+    """Matches of ``pattern`` in ``data[:end]``, found by searching each wanted number's
+    digits (a fast substring search) instead of trying the pattern at every byte."""
+    for n in wanted:
+        digits = str(n).encode()
+        i = data.find(digits, 0, end)  # type: ignore[attr-defined]
+        while i >= 0:
+            m = pattern.match(data, i, end)  # type: ignore[call-overload]
+            if m is not None:
+                yield m
+            i = data.find(digits, i + 1, end)  # type: ignore[attr-defined]
 
 
 def referenced_numbers(s: PdfStructure, rev: Revision, nums: Iterable[int]) -> set[int]:
@@ -42,7 +55,7 @@ def referenced_numbers(s: PdfStructure, rev: Revision, nums: Iterable[int]) -> s
     starts = sorted((loc.offset, num) for num, loc in omap.items() if loc.kind == "n")
     offsets = [o for o, _ in starts]
     checked: set[int] = set()
-    for m in pattern.finditer(s.src.raw, 0, rev.end):
+    for m in _candidates(s.src.raw, wanted, pattern, rev.end):
         num = int(m.group(1))
         if num in found:
             continue
@@ -68,7 +81,7 @@ def referenced_numbers(s: PdfStructure, rev: Revision, nums: Iterable[int]) -> s
             continue
         member_starts = sorted((off, num) for num, off in stream.offsets.items())
         member_offsets = [o for o, _ in member_starts]
-        for m in pattern.finditer(stream.source.raw):
+        for m in _candidates(stream.source.raw, wanted, pattern, stream.source.size):
             if int(m.group(1)) in found:
                 continue
             i = bisect.bisect_right(member_offsets, m.start() - stream.first) - 1

@@ -17,7 +17,6 @@ from app.pdfsign.pdfstructure import (
     PdfStream,
     PdfString,
     PdfStructure,
-    PdfStructureError,
     Ref,
     Revision,
 )
@@ -181,18 +180,13 @@ def collect_roles(view: View) -> Roles:
                 todo.extend((k, depth + 1) for k in ref_nums(kids))
             if node.get("Subtype") == "Widget":
                 appearance_roles(view, out, node, info)
-    for num in list(out.roles):
-        val = None
-        try:
-            val = view.get(num)
-        except PdfStructureError:
-            continue
-        if isinstance(val, PdfStream) and val.dict.get("Type") in ("ObjStm", "XRef"):
-            out.add(num, "container")
     return out
 
 
 def annotation_roles(view: View, out: Roles, num: int) -> None:
+    if not view.s.may_have(num, "Subtype", "Widget", view.rev):
+        out.add(num, "annotation")  # provably not a widget: its role needs no parse
+        return
     node = view.get(num)
     if not isinstance(node, dict):
         return

@@ -175,6 +175,14 @@ def _next_token(src: PdfSource, pos: int, end: int) -> tuple[Any, int, int]:
     raise _malformed("孤立的 ')' / stray ')'", start)
 
 
+#: one or more ``num gen R`` separated by whitespace, each followed by a delimiter or
+#: whitespace (a comment in between ends the run; the tokenizer takes over there)
+_REF_RUN = re.compile(rb"(?:\d{1,10}[\x00\t\n\x0c\r ]+\d{1,5}[\x00\t\n\x0c\r ]+R(?=[\x00\t\n\x0c\r ()<>\[\]{}/%])"
+                      rb"[\x00\t\n\x0c\r ]*)+")
+_new_ref = tuple.__new__  # Ref(a, b) without the NamedTuple constructor's Python frame
+_REF_PAIR = re.compile(rb"(\d{1,10})[\x00\t\n\x0c\r ]+(\d{1,5})[\x00\t\n\x0c\r ]+R")
+
+
 def parse_value(src: PdfSource, pos: int, end: int | None = None, depth: int = 0) -> tuple[Any, int]:
     """Parse one direct value at ``pos``; returns ``(value, end_offset)``.
 
@@ -205,10 +213,19 @@ def parse_value(src: PdfSource, pos: int, end: int | None = None, depth: int = 0
         if tok == "[":
             arr = PdfArray()
             p = stop
+            buf, end = src._buf, min(limit, src.size)
             while True:
                 q = skip_ws(src, p, limit)
                 if src.byte(q) == 0x5D:
                     return arr, q + 1
+                # Fast path for the long arrays of references (/Annots, /Kids, /Fields):
+                # a run of "num gen R" is matched and split by regular expressions, not
+                # token by token (65,000 annotations on one page).
+                m = _REF_RUN.match(buf, q, end)
+                if m is not None:
+                    arr.extend([_new_ref(Ref, (int(a), int(b))) for a, b in _REF_PAIR.findall(buf, q, m.end())])
+                    p = m.end()
+                    continue
                 val, p = parse_value(src, q, limit, depth + 1)
                 arr.append(val)
         if tok == "true":

@@ -5,6 +5,8 @@ of each incremental update."""
 
 from __future__ import annotations
 
+import bisect
+import functools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -52,6 +54,15 @@ class Revision:
         return self.sections[0].trailer if self.sections else PdfDict()
 
 
+_RAW_WINDOW = 1 << 16
+
+
+@functools.cache
+def _key_not_direct_name(key: str) -> re.Pattern[bytes]:
+    """Finds a /``key`` whose value is not a direct name (or a longer key starting so)."""
+    return re.compile(b"/" + re.escape(key.encode("latin-1")) + rb"(?=[\x00\t\n\x0c\r ]*[^\x00\t\n\x0c\r /])")
+
+
 #: More revisions than this is not a document anyone signs: refused rather than
 #: analysed revision by revision (each costs an object map and a signature search).
 MAX_REVISIONS = 1000
@@ -86,7 +97,17 @@ class _ObjectStream:
         self.offsets: dict[int, int] = {}
         for i in range(n):
             self.offsets.setdefault(int(header[2 * i]), int(header[2 * i + 1]))
+        self._sorted = sorted(set(self.offsets.values()))
         self._values: dict[int, Any] = {}
+
+    def raw(self, num: int) -> bytes:
+        """The source text of member ``num``: up to the next member's start."""
+        off = self.offsets.get(num)
+        if off is None:
+            return b""
+        i = bisect.bisect_right(self._sorted, off)
+        end = self.first + self._sorted[i] if i < len(self._sorted) else self.source.size
+        return self.source[self.first + off:end]
 
     def get(self, num: int) -> Any:
         if num in self._values:
@@ -126,6 +147,8 @@ class PdfStructure:
         #: offset -> (number, value, end) of objects parsed without resolving anything;
         #: shared between revisions (callers treat parsed values as read-only)
         self._parsed: dict[int, tuple[int, Any, int]] = {}
+        #: (num, location, key, value) -> (may_have's answer, the end of the bytes it read)
+        self._may_have: dict[tuple[int, ObjLoc, str, str], tuple[bool, int]] = {}
         self.revisions: list[Revision] = []
         self._find_revisions()
         last = self.revisions[-1]
@@ -323,6 +346,39 @@ class PdfStructure:
                 self._parsed[loc.offset] = (num, obj.value, obj.end)
             return obj.value
         return self._objstm(loc.offset, rev).get(num)
+
+    def may_have(self, num: int, key: str, value: str, rev: Revision | int | None = None) -> bool:
+        """False only when the source text of object ``num`` proves that its /``key`` is
+        not the name /``value``: the text never spells ``value``, holds no ``#`` escape,
+        and every /``key`` in it is followed by a direct name. Lets a caller skip parsing
+        the 65,000 annotations of a page to find its few widgets; anything unclear
+        answers True (then parse)."""
+        r = self._rev(rev)
+        loc = self.object_map(r).get(num)
+        if loc is None or loc.kind == "f":
+            return False
+        limit = r.end
+        ckey = (num, loc, key, value)
+        cached = self._may_have.get(ckey)
+        if cached is not None and cached[1] <= limit:
+            return cached[0]
+        try:
+            if loc.kind == "c":
+                stm = self._objstm(loc.offset, rev)
+                raw, needed = stm.raw(num), stm.end
+            else:
+                stop = self.src.find(b"endobj", loc.offset, min(limit, loc.offset + _RAW_WINDOW))
+                if stop < 0:
+                    return True
+                raw, needed = self.src[loc.offset:stop], stop + 6
+        except PdfStructureError:
+            return True
+        if not raw or value.encode("latin-1") in raw or b"#" in raw or b"%" in raw or b"stream" in raw:
+            result = True
+        else:
+            result = _key_not_direct_name(key).search(raw) is not None
+        self._may_have[ckey] = (result, needed)
+        return result
 
     def object_span(self, num: int, rev: Revision | int | None = None) -> IndirectObject | None:
         """The parsed indirect object with byte offsets (None for compressed/free objects)."""

@@ -92,6 +92,20 @@ def _drop_free_zero(entries: dict[int, ObjLoc]) -> None:
         del entries[0]
 
 
+def _column(rows: bytes, width: int, offset: int, size: int, default: int, count: int) -> list[int]:
+    """Field ``offset:offset+size`` (big-endian) of every ``width``-byte row; ``default``
+    for a zero-width field."""
+    if size == 0:
+        return [default] * count
+    parts = [rows[offset + k::width] for k in range(size)]
+    if size == 1:
+        return list(parts[0])
+    out = list(parts[0])
+    for part in parts[1:]:
+        out = [(a << 8) | b for a, b in zip(out, part, strict=True)]
+    return out
+
+
 def _parse_xref_stream(src: PdfSource, obj: IndirectObject) -> XrefSection:
     stream = obj.value
     d = stream.dict
@@ -108,30 +122,21 @@ def _parse_xref_stream(src: PdfSource, obj: IndirectObject) -> XrefSection:
     width = sum(w)
     if width == 0:
         raise _malformed("xref 流 /W 全为零 / xref stream /W is all zero", obj.start)
+    pairs = [(index[k], max(index[k + 1], 0)) for k in range(0, len(index), 2)]
+    total = sum(count for _first, count in pairs)
+    if total * width > len(data):
+        raise _malformed("xref 流数据不足 / xref stream too short", obj.start)
+    # Column by column with slices (C speed): a 65,000-object file has 65,000 rows.
+    rows = data[:total * width]
+    types = _column(rows, width, 0, w[0], 1, total)
+    f2s = _column(rows, width, w[0], w[1], 0, total)
+    f3s = _column(rows, width, w[0] + w[1], w[2], 0, total)
+    nums = (first + i for first, count in pairs for i in range(count))
+    kinds = {0: "f", 1: "n", 2: "c"}
     entries: dict[int, ObjLoc] = {}
-    p = 0
-    for k in range(0, len(index), 2):
-        first, count = index[k], index[k + 1]
-        for i in range(count):
-            if p + width > len(data):
-                raise _malformed("xref 流数据不足 / xref stream too short", obj.start)
-            fields = []
-            q = p
-            for wi in w:
-                fields.append(int.from_bytes(data[q:q + wi], "big") if wi else None)
-                q += wi
-            p += width
-            typ = 1 if fields[0] is None else fields[0]
-            num = first + i
-            f2 = fields[1] or 0
-            f3 = fields[2] or 0
-            if num in entries:
-                continue
-            if typ == 0:
-                entries[num] = ObjLoc("f", f2, f3)
-            elif typ == 1:
-                entries[num] = ObjLoc("n", f2, f3)
-            elif typ == 2:
-                entries[num] = ObjLoc("c", f2, f3)
+    for num, typ, f2, f3 in zip(nums, types, f2s, f3s, strict=True):
+        kind = kinds.get(typ)
+        if kind is not None and num not in entries:
+            entries[num] = ObjLoc(kind, f2, f3)
     _drop_free_zero(entries)
     return XrefSection(obj.start, "stream", entries, d, obj.end, stream_num=obj.num)

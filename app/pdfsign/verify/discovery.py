@@ -149,6 +149,8 @@ def find_signatures(s: PdfStructure, rev: Revision | None = None) -> list[FoundS
     # 2. signature widgets on pages that the field tree does not list
     for nums in page_annots:
         for n in nums:
+            if not s.may_have(n, "Subtype", "Widget", rev):
+                continue  # provably not a widget: not parsed at all
             node = get(n)
             if not isinstance(node, dict) or node.get("Subtype") != "Widget":
                 continue

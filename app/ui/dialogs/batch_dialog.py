@@ -72,8 +72,8 @@ POSITION_TEXT: dict[str, Text] = {
 
 
 class BatchDialog(QDialog):
-    """``window`` provides ``current_identity()``, ``seal_choices()``, ``settings.output_suffix``,
-    ``unblock_pin`` and ``notify``."""
+    """``window`` provides ``current_identity()``, ``seal_choices()``, ``settings`` (the shared
+    :class:`app.settings.Settings`: sealed-file naming), ``unblock_pin`` and ``notify``."""
 
     def __init__(self, window: Any, runner: TaskRunner) -> None:
         super().__init__(window)
@@ -267,8 +267,7 @@ class BatchDialog(QDialog):
                 raise BatchPlanError("请输入关键字。", "Type a keyword.")
             if not self.choices:
                 raise BatchPlanError("没有可用的印章图片。", "There is no seal picture to use.")
-            suffix = str(getattr(self.window_.settings, "output_suffix", "-已签章"))
-            jobs = plan_jobs(self.files, self.out_folder.text().strip(), suffix)
+            jobs = plan_jobs(self.files, self.out_folder.text().strip(), self.window_.settings.sealed_name)
         except BatchPlanError as exc:
             self._refuse(exc)
             return None

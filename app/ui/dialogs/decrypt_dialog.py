@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QButtonGroup,
     QComboBox,
@@ -47,7 +48,13 @@ from app.ui.dialogs.error_dialog import show_error
 from app.ui.dialogs.progress_dialog import STAGE_TEXT, ProgressDialog
 from app.ui.i18n import error_text, pick, tr
 from app.ui.key_flow import KeyFlow
-from app.ui.models.envelopes import DecryptPlan, decrypt_plan, describe_info, output_for
+from app.ui.models.envelopes import (
+    DecryptPlan,
+    decrypt_plan,
+    describe_info,
+    output_for,
+    recipient_name,
+)
 from app.ui.models.keys import IdentityView
 from app.ui.runner import TaskContext, TaskHandle, TaskRunner
 
@@ -87,6 +94,7 @@ class DecryptDialog(QDialog):
 
         self.path = QLineEdit()
         self.path.setObjectName("envelopePath")
+        self.path.setMinimumWidth(480)  # the layout sets the dialog's minimum size from its contents
         self.path.editingFinished.connect(self._edited)
         pick_env = QPushButton(tr("选择…", "Choose…"))
         pick_env.clicked.connect(self.choose_envelope)
@@ -131,6 +139,7 @@ class DecryptDialog(QDialog):
 
         self.output = QLineEdit()
         self.output.setObjectName("decryptOutput")
+        self.output.setMinimumWidth(480)
         self.output.textEdited.connect(lambda _t: setattr(self, "_output_touched", True))
         pick_out = QPushButton(tr("另存为…", "Save as…"))
         pick_out.clicked.connect(self.choose_output)
@@ -167,6 +176,7 @@ class DecryptDialog(QDialog):
         layout.addWidget(self.result_label)
         layout.addWidget(self.buttons)
         self._mode_changed()
+        self.setAcceptDrops(True)
         if envelope:
             self.set_envelope(envelope)
 
@@ -240,7 +250,7 @@ class DecryptDialog(QDialog):
         self.info, self.recovery_key, self.plan, self.error = info, key, plan, None
         rows = "".join(f"<tr><td>{html.escape(pick(label))}：</td><td>{html.escape(value)}</td></tr>"
                        for label, value in describe_info(info))
-        recips = "<br>".join(html.escape(f"• {r.unit_name or r.common_name or '?'}  "
+        recips = "<br>".join(html.escape(f"• {recipient_name(r.unit_name, r.common_name)}  "
                                          f"{tr('代码', 'code')} {r.unit_code or '-'}  "
                                          f"{tr('序列号', 'serial')} {r.serial_hex}") for r in info.recipients)
         self.facts.setText(f"<table>{rows}</table><b>{html.escape(tr('接收者', 'Recipients'))}</b><br>{recips}")
@@ -383,6 +393,19 @@ class DecryptDialog(QDialog):
         parent: Any = self.parent()
         if hasattr(parent, "notify"):
             parent.notify(tr(f"已解密：{Path(self.output.text()).name}", f"Decrypted: {Path(self.output.text()).name}"))
+
+    # -- drag & drop: an envelope, or the recovery key file ------------------------------------------
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802
+        if any(u.isLocalFile() for u in event.mimeData().urls()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802
+        event.acceptProposedAction()
+        for path in (u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()):
+            if Path(path).suffix.lower() == ".bsrk":
+                self.set_recovery(path)
+            else:
+                self.set_envelope(path)
 
     def reject(self) -> None:
         if self.handle is not None and self.handle.running:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QDateTime, Qt
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QDateTimeEdit,
@@ -54,10 +55,13 @@ from app.ui.models.envelopes import (
     key_recipient,
     merge_rows,
     output_for,
+    recipient_name,
     recovery_row,
     rows_from_certificate_file,
 )
 from app.ui.runner import TaskContext, TaskHandle, TaskRunner
+
+CERT_SUFFIXES = (".cer", ".crt", ".pem", ".der")
 
 
 class EncryptRefused(BidSealError):
@@ -200,6 +204,7 @@ class EncryptDialog(QDialog):
         layout.addWidget(rec)
         layout.addWidget(self.result_label)
         layout.addWidget(self.buttons)
+        self.setAcceptDrops(True)
         if input_path:
             self.input.setText(str(input_path))
         if self.recovery_path.text():
@@ -391,7 +396,7 @@ class EncryptDialog(QDialog):
                     f"Project: {info.project_id or '-'}; size: {info.envelope_size} bytes; SM3 (plaintext): "
                     f"{info.plaintext_sm3}"),
                  tr("接收者：", "Recipients:")]
-        lines += [f"  • {r.unit_name or r.common_name or '?'}（{r.serial_hex}）" for r in info.recipients]
+        lines += [f"  • {recipient_name(r.unit_name, r.common_name)}（{r.serial_hex}）" for r in info.recipients]
         text = "<br>".join(html.escape(line) for line in lines)
         for w in warnings:
             text += f'<br><span style="color:#c0392b;font-weight:600">{html.escape(w.message(language()))}</span>'
@@ -400,6 +405,24 @@ class EncryptDialog(QDialog):
         parent: Any = self.parent()
         if hasattr(parent, "notify"):
             parent.notify(tr(f"已加密：{Path(self.output.text()).name}", f"Encrypted: {Path(self.output.text()).name}"))
+
+    # -- drag & drop: a bid file dropped on the dialog is the file to encrypt; certificate
+    # files (.cer/.crt/.pem/.der) are recipients, a .bsrk is the recovery key --------------------
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802
+        if any(u.isLocalFile() for u in event.mimeData().urls()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802
+        paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+        event.acceptProposedAction()
+        certs = [p for p in paths if Path(p).suffix.lower() in CERT_SUFFIXES]
+        for p in paths:
+            if Path(p).suffix.lower() == ".bsrk":
+                self.set_recovery(p)
+            elif p not in certs:
+                self.input.setText(p)
+        if certs:
+            self.add_certificate_files(certs)
 
     def reject(self) -> None:
         if self.handle is not None and self.handle.running:

@@ -142,15 +142,24 @@ class SettingsDialog(QDialog):
 
         # -- trust and hubs (owned elsewhere, shown here) ------------------------------------------------
         trust = QWidget()
-        self.roots = QLabel()
+        self.roots = QListWidget()
         self.roots.setObjectName("trustRoots")
-        self.roots.setWordWrap(True)
+        self.roots_note = QLabel()
+        self.roots_note.setObjectName("trustNote")
+        self.roots_note.setWordWrap(True)
+        add_root = QPushButton(tr("导入根证书…", "Import a root certificate…"))
+        add_root.setObjectName("importRoot")
+        add_root.clicked.connect(self.choose_root)
+        remove_root = QPushButton(tr("移除", "Remove"))
+        remove_root.clicked.connect(self.remove_root)
         self.origins = QLabel()
         self.origins.setObjectName("hubOrigins")
         self.origins.setWordWrap(True)
         tbox = QVBoxLayout(trust)
         rgroup = QGroupBox(tr("信任的根证书（验章使用）", "Trusted root certificates (for verification)"))
-        QVBoxLayout(rgroup).addWidget(self.roots)
+        rbox = QVBoxLayout(rgroup)
+        rbox.addWidget(self.roots)
+        rbox.addLayout(_row(self.roots_note, add_root, remove_root))
         ogroup = QGroupBox(tr("允许调用网页助手的平台网址", "Platform addresses allowed to use the web helper"))
         QVBoxLayout(ogroup).addWidget(self.origins)
         tbox.addWidget(rgroup)
@@ -177,16 +186,7 @@ class SettingsDialog(QDialog):
 
     # -- trust store and hub origins: read here, owned by their packages -------------------------------
     def _load_owned_elsewhere(self) -> None:
-        try:
-            from app import trust  # type: ignore[attr-defined]  # the verify work's trust store
-
-            roots = list(trust.trusted_roots())
-            self.roots.setText("<br>".join(html.escape(f"{r.common_name or r.subject.rfc4514()}  "
-                                                       f"{tr('有效至', 'until')} {r.not_after:%Y-%m-%d}") for r in roots)
-                               or tr("未信任任何根证书。", "No root is trusted."))
-        except (ImportError, AttributeError):
-            self.roots.setText(tr("此版本的信任存储尚未提供；验章使用内置的演示根证书。",
-                                  "This build has no trust store yet; verification uses the demo root."))
+        self._fill_roots()
         try:
             from app.helper.config import load_config
 
@@ -201,6 +201,57 @@ class SettingsDialog(QDialog):
                                                   "platform lists from the trading platform).")))
         except ImportError:
             self.origins.setText(tr("此版本没有网页助手。", "This build has no web helper."))
+
+    # -- trust roots (the trust store the CLI's verify uses) ----------------------------------------------
+    def _fill_roots(self) -> None:
+        from app.trust.store import TrustStore
+
+        self.trust_entries = TrustStore().list()
+        self.roots.clear()
+        for e in self.trust_entries:
+            c = e.certificate
+            tag = {"shipped": tr("内置", "shipped"), "user": tr("导入", "imported")}.get(e.source, e.source)
+            demo = tr("，演示", ", demo") if e.demo else ""
+            self.roots.addItem(f"{c.common_name or c.subject.rfc4514()}  {tr('有效至', 'until')} "
+                               f"{c.not_after:%Y-%m-%d}  （{tag}{demo}）")
+        if not self.trust_entries:
+            self.roots_note.setText(tr("未信任任何根证书：验章时签名会显示为“签名者不受信任”。",
+                                       "No root is trusted: signatures will show as 'untrusted signer'."))
+
+    def choose_root(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, tr("选择 CA 根证书", "Choose a CA root certificate"), "",
+                                              tr("证书 (*.cer *.crt *.pem *.der);;所有文件 (*)",
+                                                 "Certificates (*.cer *.crt *.pem *.der);;All files (*)"))
+        if path:
+            self.import_root(path)
+
+    def import_root(self, path: str) -> TaskHandle:
+        """Add a root to the trust store on a worker thread (a non-CA certificate is refused)."""
+        def add(ctx: TaskContext) -> int:
+            from app.trust.store import TrustStore
+
+            return len(TrustStore().add_file(Path(path)))
+
+        def added(count: int) -> None:
+            self._fill_roots()
+            self.roots_note.setText(html.escape(tr(f"已导入 {count} 个根证书。", f"{count} root(s) imported.")))
+
+        def refused(exc: BidSealError) -> None:
+            self.error = exc
+            self.roots_note.setText(f'<span style="color:#c5221f">{html.escape(tr(exc.zh, exc.en))}</span>')
+
+        return self.runner.submit(add, name="trust-add", on_result=added, on_error=refused)
+
+    def remove_root(self) -> None:
+        from app.trust.store import TrustStore
+
+        rows = sorted({i.row() for i in self.roots.selectedIndexes()})
+        try:
+            for row in rows:
+                TrustStore().remove(self.trust_entries[row].fingerprint)
+        except BidSealError as exc:
+            show_error(self, exc)
+        self._fill_roots()
 
     # -- libraries ------------------------------------------------------------------------------------
     def choose_folder(self) -> None:
@@ -279,13 +330,6 @@ class SettingsDialog(QDialog):
 
 
 def apply_to_window(window: Any, new: app_settings.Settings) -> None:
-    """Hand the saved settings to the window: ``apply_settings`` when the window keeps
-    :class:`app.settings.Settings`; otherwise its language and sealed-file suffix."""
+    """Hand the saved settings to the window (language switches at once)."""
     if hasattr(window, "apply_settings"):
         window.apply_settings(new)
-        return
-    stem, _, rest = new.sealed_name.partition("{stem}")
-    if not stem and rest.endswith("{suffix}") and hasattr(window.settings, "output_suffix"):
-        window.settings.output_suffix = rest[: -len("{suffix}")]
-    if hasattr(window, "set_language"):
-        window.set_language("en" if new.language == "en" else "zh")  # also saves the window's state

@@ -75,9 +75,11 @@ def collect_pdfs(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
     return out
 
 
-def plan_jobs(files: Sequence[Path], out_folder: str | os.PathLike[str], suffix: str) -> list[BatchJob]:
-    """One job per file: ``<out>/<stem><suffix>.pdf``; an output that would be an input,
-    or two inputs with the same output name, are refused before anything starts."""
+def plan_jobs(files: Sequence[Path], out_folder: str | os.PathLike[str],
+              name_pattern: str = "{stem}-已签章{suffix}") -> list[BatchJob]:
+    """One job per file: ``<out>/<name_pattern>`` (the settings' sealed-file naming); an
+    output that would be an input, or two inputs with the same output name, are refused
+    before anything starts."""
     folder = Path(out_folder)
     if not str(out_folder).strip():
         raise BatchPlanError("请选择输出文件夹。", "Choose the output folder.")
@@ -85,12 +87,12 @@ def plan_jobs(files: Sequence[Path], out_folder: str | os.PathLike[str], suffix:
         raise BatchPlanError("输出文件夹不存在。", "The output folder does not exist.", details={"folder": str(folder)})
     jobs, seen = [], set()
     for f in files:
-        dst = folder / f"{f.stem}{suffix}{f.suffix or '.pdf'}"
+        dst = folder / name_pattern.format(stem=f.stem, name=f.name, suffix=f.suffix or ".pdf")
         if same_file(f, dst) or any(same_file(other, dst) for other in files):
             raise BatchPlanError(
-                "输出文件会覆盖原文件：输出到原文件夹时请设置文件名后缀（设置 → 签章文件名后缀）。",
-                "An output would overwrite an original: when the output folder holds the originals, use a "
-                "file-name suffix (Settings → sealed file suffix).", details={"file": str(f)})
+                "输出文件会覆盖原文件：输出到原文件夹时，签章文件名必须与原文件名不同（设置 → 签章文件名）。",
+                "An output would overwrite an original: in the originals' folder the sealed file name must "
+                "differ from the original's (Settings → sealed file name).", details={"file": str(f)})
         if dst in seen:
             raise BatchPlanError(f"有两个文件的输出文件名相同：{dst.name}。", f"Two files would get the same output "
                                  f"name: {dst.name}.", details={"file": str(dst)})

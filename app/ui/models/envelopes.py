@@ -58,7 +58,7 @@ class RecipientRow:
 
 
 def _who(cert: Certificate) -> Text:
-    who = cert.unit_name or cert.common_name or "?"
+    who = recipient_name(cert.unit_name, cert.common_name)
     return (f"{who}（序列号 {cert.serial_hex}，有效至 {cert.not_after:%Y-%m-%d}）",
             f"{who} (serial {cert.serial_hex}, valid until {cert.not_after:%Y-%m-%d})")
 
@@ -156,7 +156,7 @@ def decrypt_plan(info: EnvelopeInfo, identities: Sequence[tuple[str, Any]],
     """``identities``: (key id, token identity) of the inserted keys."""
     matches = recipients_among(info, list(identities), lambda kv: kv[1].enc_certificate)
     key_ids = tuple(dict.fromkeys(kid for _r, (kid, _i) in matches))
-    needed_items = [(r.unit_name or r.common_name or "?", r.serial_hex) for r in info.recipients]
+    needed_items = [(recipient_name(r.unit_name, r.common_name), r.serial_hex) for r in info.recipients]
     held_items = [(i.enc_certificate.unit_name or i.enc_certificate.common_name or "?", i.enc_certificate.serial_hex)
                   for _k, i in identities if i.enc_certificate is not None]
     needed = (f"文件需要以下任一加密证书：{_names(needed_items)}", f"The file needs one of these encryption "
@@ -180,6 +180,10 @@ def describe_info(info: EnvelopeInfo) -> list[tuple[Text, str]]:
     ]
 
 
-def recipient_lines(info: EnvelopeInfo) -> list[str]:
-    return [f"{r.unit_name or r.common_name or '?'}  {r.unit_code or ''}  {r.serial_hex}".replace("  ", " ", 1)
-            for r in info.recipients]
+def recipient_name(unit: str | None, common_name: str | None) -> str:
+    """Who a recipient is: the unit, plus its common name when that says more (a recovery
+    key's certificate is named "<unit> 恢复密钥", a centre's emergency certificate by its role)."""
+    who = unit or common_name or "?"
+    if common_name and unit and common_name != unit:
+        who = f"{unit} / {common_name}"
+    return who

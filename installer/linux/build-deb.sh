@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Package the frozen BidSeal folder (installer/pyinstaller/build.sh) as a .deb:
+#   /opt/bidseal/…                     the one-folder application
+#   /usr/bin/bidseal -> /opt/bidseal/bidseal
+#   /usr/share/applications/bidseal.desktop, hicolor icon, /usr/share/doc/bidseal/copyright
+# Depends: installer/linux/deb-base-depends.txt + what the bundle's ELF files link against
+# on this machine (deb_depends.py). No Python on the system is needed.
+#
+#   bash installer/linux/build-deb.sh [--dist dist/bidseal] [--out dist] [--version V]
+#                                     [--arch ARCH] [--no-auto-depends]
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(cd "$here/../.." && pwd)
+dist=$root/dist/bidseal
+out=$root/dist
+version=$(sed -n 's/^__version__ = "\(.*\)"/\1/p' "$root/app/__init__.py")-1
+arch=$(dpkg --print-architecture)
+auto=1
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --dist) dist=$(cd "$2" && pwd); shift 2 ;;
+    --out) mkdir -p "$2"; out=$(cd "$2" && pwd); shift 2 ;;
+    --version) version=$2; shift 2 ;;
+    --arch) arch=$2; shift 2 ;;
+    --no-auto-depends) auto=0; shift ;;
+    *) echo "build-deb.sh: unknown argument $1" >&2; exit 2 ;;
+  esac
+done
+log() { printf '[build-deb] %s\n' "$*" >&2; }
+
+for exe in bidseal bidseal-token-host; do
+  [ -x "$dist/$exe" ] || { log "not a BidSeal bundle: $dist/$exe missing (run installer/pyinstaller/build.sh)"; exit 2; }
+done
+
+stage=$(mktemp -d "${TMPDIR:-/tmp}/bidseal-deb.XXXXXX")
+trap 'rm -rf "$stage"' EXIT
+pkg=$stage/pkg
+install -d -m 0755 "$pkg/DEBIAN" "$pkg/opt" "$pkg/usr/bin" "$pkg/usr/share/applications" \
+  "$pkg/usr/share/icons/hicolor/256x256/apps" "$pkg/usr/share/doc/bidseal"
+cp -a "$dist" "$pkg/opt/bidseal"
+ln -s /opt/bidseal/bidseal "$pkg/usr/bin/bidseal"
+install -m 0644 "$here/deb/bidseal.desktop" "$pkg/usr/share/applications/bidseal.desktop"
+install -m 0644 "$root/installer/icons/bidseal.png" "$pkg/usr/share/icons/hicolor/256x256/apps/bidseal.png"
+install -m 0644 "$here/deb/copyright" "$pkg/usr/share/doc/bidseal/copyright"
+# Owner root, nothing group/world-writable, whatever the build machine's umask was.
+chmod -R u+rwX,go+rX,go-w "$pkg"
+
+deps=$(sed 's/#.*//; /^[[:space:]]*$/d' "$here/deb-base-depends.txt" | paste -sd, | sed 's/,/, /g')
+if [ "$auto" = 1 ]; then
+  log "finding the system libraries the bundle links against"
+  linked=$(python3 "$here/deb_depends.py" "$pkg/opt/bidseal")
+  deps="$linked, $deps"
+fi
+# One entry per package, first occurrence wins (the versioned libc6 comes first).
+deps=$(printf '%s\n' "$deps" | tr ',' '\n' | sed 's/^ *//; s/ *$//; /^$/d' \
+  | awk '{ name=$1; if (!(name in seen)) { seen[name]=1; print } }' | paste -sd, | sed 's/,/, /g')
+
+size=$(du -sk --exclude=DEBIAN "$pkg" | cut -f1)
+sed -e "s/@VERSION@/$version/" -e "s/@ARCH@/$arch/" -e "s/@SIZE@/$size/" -e "s/@DEPENDS@/$deps/" \
+  "$here/deb/control.in" >"$pkg/DEBIAN/control"
+(cd "$pkg" && find opt usr -type f -print0 | sort -z | xargs -0 md5sum) >"$pkg/DEBIAN/md5sums"
+chmod 0644 "$pkg/DEBIAN/control" "$pkg/DEBIAN/md5sums"
+
+deb=$out/bidseal_${version}_${arch}.deb
+dpkg-deb --root-owner-group -Z"${BIDSEAL_DEB_COMPRESS:-xz}" --build "$pkg" "$deb.tmp" >/dev/null
+mv "$deb.tmp" "$deb"
+log "$deb ($(du -h "$deb" | cut -f1); installed $(( size / 1024 )) MiB)"
+echo "$deb"
