@@ -76,7 +76,7 @@ def child_start(launched: float) -> dict[str, Any]:
     from PySide6.QtWidgets import QApplication
 
     app = QApplication([sys.argv[0]])
-    from app.ui.settings import Settings
+    from app.settings import Settings
     from app.ui.window import MainWindow
 
     painted: list[float] = []
@@ -115,7 +115,7 @@ def child_session(pdf: str, do_seal: bool) -> dict[str, Any]:
     subprocess.run([sys.executable, "-m", "app.cli.main", "softkey", "init", "--store", str(tmp / "store"),
                     "--pki", str(tmp / "pki")], check=True, capture_output=True, cwd=REPO)
     app = QApplication([sys.argv[0]])
-    from app.ui.settings import Settings
+    from app.settings import Settings
     from app.ui.window import MainWindow
 
     window = MainWindow(Settings(), monitor_keys=False)

@@ -87,10 +87,11 @@ def spin(seconds: float) -> None:
 
 
 def make_window(qtbot: Any, roots: list[bytes] | None = None, **kwargs: Any) -> Any:
-    from app.ui.settings import Settings
+    from app.settings import Settings
+    from app.ui.state import WindowState
     from app.ui.window import MainWindow
 
-    window = MainWindow(Settings(), **kwargs)
+    window = MainWindow(Settings(), state=WindowState(), **kwargs)
     window.trust_roots_der = list(roots or [])
     qtbot.addWidget(window)
     window.show()
