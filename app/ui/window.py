@@ -885,8 +885,6 @@ class MainWindow(QMainWindow):
         if occurrence is not None:
             dialog.nth.setChecked(True)
             dialog.number.setValue(occurrence)
-        dialog.preview_requested.connect(lambda spec, choice: self._preview(dialog, spec, choice))
-
         def accepted() -> None:
             choice = dialog.choice
             spots = dialog.spots or []
@@ -897,12 +895,17 @@ class MainWindow(QMainWindow):
                         self.viewer.place_seal(choice, page, rect, origin="keyword")
                 self.notify(tr(f"已按关键字放置 {len(spots)} 个印章。", f"Placed {len(spots)} seal(s) at the keyword."))
 
+        self._show_placement_dialog(dialog, accepted)
+        return dialog
+
+    def _show_placement_dialog(self, dialog: PreviewDialog, accepted: Any) -> None:
+        """Non-blocking: the bidder scrolls the pages to see the preview while it is open."""
+        dialog.preview_requested.connect(lambda spec, choice: self._preview(dialog, spec, choice))
         dialog.accepted.connect(accepted)
         dialog.rejected.connect(self._clear_preview)
         dialog.finished.connect(lambda _c: setattr(self, "placement_dialog", None))
         self.placement_dialog = dialog
         dialog.show()
-        return dialog
 
     def cross_page_dialog(self) -> CrossPageDialog | None:
         if not self._need_document():
@@ -915,7 +918,6 @@ class MainWindow(QMainWindow):
         from app.ui.dialogs.crosspage_dialog import CrossPageDialog
 
         dialog = CrossPageDialog(self.seal_choices(), self.doc.page_count, self)
-        dialog.preview_requested.connect(lambda spec, choice: self._preview(dialog, spec, choice))
 
         def accepted() -> None:
             choice, spec, spots = dialog.choice, dialog.spec(), dialog.spots or []
@@ -927,11 +929,7 @@ class MainWindow(QMainWindow):
             self.viewer.set_cross_page(cross, spots)
             self.notify(tr("骑缝章已加入，签章时一并加盖。", "The cross-page seal was added; it is applied when you sign."))
 
-        dialog.accepted.connect(accepted)
-        dialog.rejected.connect(self._clear_preview)
-        dialog.finished.connect(lambda _c: setattr(self, "placement_dialog", None))
-        self.placement_dialog = dialog
-        dialog.show()
+        self._show_placement_dialog(dialog, accepted)
         return dialog
 
     # -- signing ---------------------------------------------------------------------------------------------

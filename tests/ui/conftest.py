@@ -183,3 +183,12 @@ def faults(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     yield arm
     os.environ.pop("SOFTSKF_FAULTS", None)
     host_client.configure()
+
+
+def seal_in_middle(qtbot: Any, window: Any, path: Path, pin: str = PIN) -> Any:
+    """Open ``path``, put the first seal in the middle of page 1, sign with ``pin``; the flow."""
+    open_doc(qtbot, window, path)
+    window._place_in_middle(window.seal_choices()[0])
+    window.sign()
+    enter_pin(qtbot, window, pin)
+    return wait_flow(qtbot, window)
