@@ -164,7 +164,8 @@ class EngineProcess:
             reply: dict[str, Any] = {"t": "reply", "ok": handler(*msg.get("args", []))}
         except BaseException as exc:  # noqa: BLE001 - the engine re-raises it where it asked
             reply = {"t": "reply", "err": error_to_wire(exc)}
-        self._send(reply)
+        with contextlib.suppress(OSError, ValueError):  # a dead engine is reported by the read loop
+            self._send(reply)
 
 
 def _engine_log() -> Any:

@@ -91,22 +91,13 @@ def _page_info(geo: PageGeometry) -> PageInfo:
 
 # -- trust --------------------------------------------------------------------------------
 def trust_roots(extra_der: Sequence[bytes] = ()) -> list[Certificate]:
-    """The roots every verdict in the window uses: the configured trust store (the one the
-    CLI's ``verify`` uses, :mod:`app.trust`, once it exists) plus ``extra_der``.
+    """The roots every verdict in the window uses: the trust store the CLI's ``verify`` uses
+    (:func:`app.trust.trusted_roots`: shipped, user and demo roots) plus ``extra_der``.
 
     The one place that decides trust for the window."""
-    roots: list[Certificate] = []
-    try:
-        from app import trust  # type: ignore[attr-defined]  # arrives with the trust-store work
+    from app.trust import trusted_roots
 
-        roots.extend(trust.trusted_roots())
-    except (ImportError, AttributeError):
-        pass
-    for der in extra_der:
-        cert = Certificate.load(bytes(der))
-        if cert not in roots:
-            roots.append(cert)
-    return roots
+    return trusted_roots([Certificate.load(bytes(der)) for der in extra_der])
 
 
 # -- operations ---------------------------------------------------------------------------

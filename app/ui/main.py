@@ -53,13 +53,15 @@ def run(files: Sequence[str] | None = None, *, lang: str | None = None) -> int:
     server = InstanceServer()
     server.listen()
 
+    from dataclasses import replace
+
+    from app import settings as app_settings
     from app.ui import engine_client
-    from app.ui.settings import Settings
     from app.ui.window import MainWindow
 
-    settings = Settings.load()
-    if lang in ("zh", "en"):
-        settings.language = lang
+    settings = app_settings.load()
+    if lang in ("zh", "en"):  # for this run only
+        settings = replace(settings, language="en" if lang == "en" else "zh_CN")
     window = MainWindow(settings)
     install_excepthook(lambda: window)
 

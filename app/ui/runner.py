@@ -136,6 +136,8 @@ class TaskRunner(QObject):
         super().__init__(parent)
         self._threads = QThreadPool(self)
         self._threads.setMaxThreadCount(threads)
+        # Threads stay: starting one on submit costs the UI thread milliseconds it must not lose.
+        self._threads.setExpiryTimeout(-1)
         self._pool = pool
         self._active: set[TaskHandle] = set()
 

@@ -23,13 +23,14 @@ from typing import Any
 
 from PySide6.QtWidgets import QWidget
 
-from app.atomic import same_file
+from app.atomic import same_file, sweep_folder
 from app.errors import BidSealError
 from app.ui.i18n import pick, tr
 from app.ui.key_flow import KeyFlow
 from app.ui.models.document import folder_writable
 from app.ui.models.keys import IdentityView
 from app.ui.runner import TaskContext, TaskRunner
+from app.ui.wire import EngineCrashed
 
 
 class SigningRefused(BidSealError):
@@ -110,10 +111,15 @@ class SigningFlow(KeyFlow):
 
     def _seal(self, session: Any, ctx: TaskContext) -> dict[str, Any]:
         signer = session.signer
-        return ctx.engine("seal", {"input_path": self.input_path, "output_path": self.output_path,
-                                   "specs": self.specs, "certificate": signer.certificate.der,
-                                   "extra_roots": self.extra_roots},
-                          handlers={"sign_digest": signer.sign_digest})
+        try:
+            return ctx.engine("seal", {"input_path": self.input_path, "output_path": self.output_path,
+                                       "specs": self.specs, "certificate": signer.certificate.der,
+                                       "extra_roots": self.extra_roots},
+                              handlers={"sign_digest": signer.sign_digest})
+        except EngineCrashed:
+            # the engine died holding its temporary output: remove what it abandoned
+            sweep_folder(Path(self.output_path).parent, force=True)
+            raise
 
     def _pin_given(self) -> None:
         self.attempts += 1

@@ -7,8 +7,9 @@ class wires widgets, actions and flows together.
 
 Extension points for later features (envelopes, batch, diagnostics, settings):
 :attr:`MainWindow.tools_menu` / :meth:`MainWindow.add_tool_action`, the shared
-:attr:`MainWindow.settings` (:class:`app.ui.settings.Settings`: language, sealed-file suffix, seal
-size, recent files; what other front ends share is :mod:`app.settings`), :attr:`MainWindow.runner`
+:attr:`MainWindow.settings` (the shared :class:`app.settings.Settings`; a settings dialog saves
+with :func:`app.settings.save` and calls :meth:`MainWindow.apply_settings`), :attr:`MainWindow.state`
+(recent files, seal size), :attr:`MainWindow.runner`
 and :meth:`MainWindow.show_error`. The web-page review entry point is
 :meth:`MainWindow.open_for_review`.
 """
@@ -18,7 +19,9 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
+import time
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -63,7 +66,7 @@ from app.ui.models.keys import IdentityView, PinView, pin_view
 from app.ui.models.signatures import SignatureView, VerificationView
 from app.ui.render import PageRenderer
 from app.ui.runner import TaskContext, TaskHandle, TaskRunner
-from app.ui.settings import Settings
+from app.ui.state import WindowState
 from app.ui.widgets.banner import Banner
 from app.ui.widgets.common import language_signal, switch_language
 from app.ui.widgets.keypanel import KeyPanel
@@ -101,14 +104,16 @@ class MainWindow(QMainWindow):
     verification_ready = Signal(object)  # VerificationView
     signed = Signal(str)  # output path
 
-    def __init__(self, settings: Settings | None = None, *, monitor_keys: bool = True,
-                 scan_keys: bool = True) -> None:
+    def __init__(self, settings: app_settings.Settings | None = None, *, state: WindowState | None = None,
+                 monitor_keys: bool = True, scan_keys: bool = True) -> None:
         super().__init__()
         self.setObjectName("mainWindow")
-        #: The window's settings (language, sealed-file suffix, seal size, recent files).
-        self.settings = settings if settings is not None else Settings.load()
-        self._settings_lock = threading.Lock()
-        self._settings_seq = self._settings_written = 0
+        #: The user's settings: the one file shared with the CLI (app.settings).
+        self.settings = settings if settings is not None else app_settings.load()
+        #: What the window remembers between runs (recent files, seal size).
+        self.state = state if state is not None else WindowState.load()
+        self._state_lock = threading.Lock()
+        self._state_seq = self._state_written = 0
         i18n.set_language(self.settings.language)
         self.runner = TaskRunner(self)
         self.renderer = PageRenderer(self)
@@ -140,7 +145,7 @@ class MainWindow(QMainWindow):
     # -- construction ------------------------------------------------------------------------------
     def _build(self) -> None:
         self.viewer = DocumentView(self.renderer)
-        self.viewer.seal_size_mm = self.settings.seal_size_mm
+        self.viewer.seal_size_mm = self.state.seal_size_mm
         self.thumbs = ThumbnailStrip(self.renderer)
         self.banner = Banner()
         self.empty = QLabel()
@@ -427,8 +432,17 @@ class MainWindow(QMainWindow):
         from app.ui.review import remove_stale_reviews
 
         self.renderer.warm_up()
-        remove_stale_reviews()
-        self.runner.submit(lambda ctx: engine_pool().prewarm(), name="engine-warm-up")
+
+        def housekeeping(ctx: TaskContext) -> None:
+            from app.atomic import sweep_journal
+
+            sweep_journal()  # temporary outputs abandoned by a run that was killed
+            remove_stale_reviews()
+            engine_pool().prewarm()
+
+        self.runner.submit(housekeeping, name="warm-up")
+        for _ in range(3):  # the worker threads exist before the first real task needs one
+            self.runner.submit(lambda ctx: time.sleep(0.05), name="thread-warm-up")
 
     def _focus_search(self) -> None:
         self.search.edit.setFocus()
@@ -578,8 +592,8 @@ class MainWindow(QMainWindow):
         self.page_total.setText(f" / {info.page_count} ")
         self._show_empty(False)
         if self.review is None or Path(info.path) != self.review.copy:
-            self.settings.add_recent(info.path)
-            self._save_settings()
+            self.state.add_recent(info.path)
+            self._save_state()
         self.setWindowTitle(self._title())
         self._update_banner()
         self._update_status()
@@ -673,33 +687,33 @@ class MainWindow(QMainWindow):
 
     def _fill_recent(self) -> None:
         self.recent_menu.clear()
-        for path in self.settings.recent_files:
+        for path in self.state.recent_files:
             action = self.recent_menu.addAction(path)
             action.triggered.connect(lambda _c=False, p=path: self.open_file(p))
-        if not self.settings.recent_files:
+        if not self.state.recent_files:
             empty = self.recent_menu.addAction(tr("（无）", "(none)"))
             empty.setEnabled(False)
 
-    def _save_settings(self) -> None:
-        """Write the window's settings on a worker thread (the UI thread never waits on the disk),
+    def _save_state(self) -> None:
+        """Write the window state on a worker thread (the UI thread never waits on the disk),
         in order: an older snapshot never overwrites a newer one."""
         import copy
 
-        snapshot = copy.deepcopy(self.settings)
-        self._settings_seq += 1
-        seq = self._settings_seq
+        snapshot = copy.deepcopy(self.state)
+        self._state_seq += 1
+        seq = self._state_seq
 
         def save(ctx: TaskContext) -> None:
             try:
-                with self._settings_lock:
-                    if seq > self._settings_written:
+                with self._state_lock:
+                    if seq > self._state_written:
                         snapshot.save()
-                        self._settings_written = seq
+                        self._state_written = seq
             except OSError as exc:
-                raise BidSealError("无法保存设置。", "The settings could not be saved.",
+                raise BidSealError("无法保存最近打开的文件列表。", "The list of recent files could not be saved.",
                                    code="ERR_SETTINGS_FILE", details={"reason": str(exc)}) from exc
 
-        self.runner.submit(save, name="save-settings", on_error=lambda exc: self.notify(error_text(exc)))
+        self.runner.submit(save, name="save-state", on_error=lambda exc: self.notify(error_text(exc)))
 
     # -- view state ------------------------------------------------------------------------------------
     def _page_changed(self, page: int) -> None:
@@ -778,12 +792,27 @@ class MainWindow(QMainWindow):
         box.open()
 
     def set_language(self, lang: str) -> None:
-        """Switch the window's language (and remember it)."""
-        self.settings.language = "en" if str(lang).lower().startswith("en") else "zh"
-        self._save_settings()
-        (self.act_en if self.settings.language == "en" else self.act_zh).setChecked(True)
-        if i18n.language() != self.settings.language:
-            switch_language(self.settings.language)
+        """Switch the window's language and remember it in the shared settings."""
+        value = "en" if str(lang).lower().startswith("en") else "zh_CN"
+        if value != self.settings.language:
+            self.settings = replace(self.settings, language=value)
+
+            def save(ctx: TaskContext) -> None:
+                app_settings.update(language=value)
+
+            self.runner.submit(save, name="save-language", on_error=lambda exc: self.notify(error_text(exc)))
+        self._apply_language()
+
+    def apply_settings(self, settings: app_settings.Settings) -> None:
+        """Use settings a dialog has just saved (language, output folder and naming)."""
+        self.settings = settings
+        self._apply_language()
+
+    def _apply_language(self) -> None:
+        lang = "en" if self.settings.language == "en" else "zh"
+        (self.act_en if lang == "en" else self.act_zh).setChecked(True)
+        if i18n.language() != lang:
+            switch_language(lang)
 
     # -- signatures --------------------------------------------------------------------------------------
     def show_signature(self, sig: SignatureView) -> None:
@@ -851,13 +880,11 @@ class MainWindow(QMainWindow):
         self._close_placement_dialog()
         from app.ui.dialogs.keyword_dialog import KeywordDialog
 
-        dialog = KeywordDialog(self.seal_choices(), self, seal_size_mm=self.settings.seal_size_mm,
+        dialog = KeywordDialog(self.seal_choices(), self, seal_size_mm=self.state.seal_size_mm,
                                **({"keyword": keyword} if keyword else {}))
         if occurrence is not None:
             dialog.nth.setChecked(True)
             dialog.number.setValue(occurrence)
-        dialog.preview_requested.connect(lambda spec, choice: self._preview(dialog, spec, choice))
-
         def accepted() -> None:
             choice = dialog.choice
             spots = dialog.spots or []
@@ -868,12 +895,17 @@ class MainWindow(QMainWindow):
                         self.viewer.place_seal(choice, page, rect, origin="keyword")
                 self.notify(tr(f"已按关键字放置 {len(spots)} 个印章。", f"Placed {len(spots)} seal(s) at the keyword."))
 
+        self._show_placement_dialog(dialog, accepted)
+        return dialog
+
+    def _show_placement_dialog(self, dialog: PreviewDialog, accepted: Any) -> None:
+        """Non-blocking: the bidder scrolls the pages to see the preview while it is open."""
+        dialog.preview_requested.connect(lambda spec, choice: self._preview(dialog, spec, choice))
         dialog.accepted.connect(accepted)
         dialog.rejected.connect(self._clear_preview)
         dialog.finished.connect(lambda _c: setattr(self, "placement_dialog", None))
         self.placement_dialog = dialog
         dialog.show()
-        return dialog
 
     def cross_page_dialog(self) -> CrossPageDialog | None:
         if not self._need_document():
@@ -886,7 +918,6 @@ class MainWindow(QMainWindow):
         from app.ui.dialogs.crosspage_dialog import CrossPageDialog
 
         dialog = CrossPageDialog(self.seal_choices(), self.doc.page_count, self)
-        dialog.preview_requested.connect(lambda spec, choice: self._preview(dialog, spec, choice))
 
         def accepted() -> None:
             choice, spec, spots = dialog.choice, dialog.spec(), dialog.spots or []
@@ -898,11 +929,7 @@ class MainWindow(QMainWindow):
             self.viewer.set_cross_page(cross, spots)
             self.notify(tr("骑缝章已加入，签章时一并加盖。", "The cross-page seal was added; it is applied when you sign."))
 
-        dialog.accepted.connect(accepted)
-        dialog.rejected.connect(self._clear_preview)
-        dialog.finished.connect(lambda _c: setattr(self, "placement_dialog", None))
-        self.placement_dialog = dialog
-        dialog.show()
+        self._show_placement_dialog(dialog, accepted)
         return dialog
 
     # -- signing ---------------------------------------------------------------------------------------------
@@ -915,12 +942,10 @@ class MainWindow(QMainWindow):
         return self._sealed_output(self.doc.path)
 
     def _sealed_output(self, src: str) -> Path:
-        """``<stem><suffix>.pdf`` in the shared output folder (default: beside the original),
-        numbered when taken; never the original."""
-        src_p = Path(src)
-        folder = app_settings.load().output_folder
-        wanted = (Path(folder) if folder else src_p.parent) / f"{src_p.stem}{self.settings.output_suffix}.pdf"
-        return default_output_path(src_p, wanted)
+        """The shared settings' name and folder for a sealed copy (by default
+        ``<stem>-已签章.pdf`` beside the original), numbered when taken; never the original.
+        Reads the settings file and looks at the disk: called on a worker thread."""
+        return default_output_path(src, app_settings.load().output_path("sealed", src))
 
     def sign_as(self) -> SigningFlow | None:
         if self.doc is None:

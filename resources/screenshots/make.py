@@ -153,8 +153,8 @@ def make(out: Path) -> list[str]:
         ok, why = cjk_renders()
         if not ok:
             problems.append(f"Chinese text would render as boxes ({why}); install fonts-wqy-microhei")
+        from app.settings import Settings
         from app.ui.engine_client import shutdown
-        from app.ui.settings import Settings
         from app.ui.window import MainWindow
 
         window = MainWindow(Settings())

@@ -76,7 +76,7 @@ def child_start(launched: float) -> dict[str, Any]:
     from PySide6.QtWidgets import QApplication
 
     app = QApplication([sys.argv[0]])
-    from app.ui.settings import Settings
+    from app.settings import Settings
     from app.ui.window import MainWindow
 
     painted: list[float] = []
@@ -115,7 +115,7 @@ def child_session(pdf: str, do_seal: bool) -> dict[str, Any]:
     subprocess.run([sys.executable, "-m", "app.cli.main", "softkey", "init", "--store", str(tmp / "store"),
                     "--pki", str(tmp / "pki")], check=True, capture_output=True, cwd=REPO)
     app = QApplication([sys.argv[0]])
-    from app.ui.settings import Settings
+    from app.settings import Settings
     from app.ui.window import MainWindow
 
     window = MainWindow(Settings(), monitor_keys=False)
@@ -180,11 +180,13 @@ def child_session(pdf: str, do_seal: bool) -> dict[str, Any]:
         choice = window.seal_choices()[0]
         window.viewer.place_seal(choice, info.index, (300, 600, 420, 720))
         gaps: list[float] = []
+        ends: list[float] = []
         last = [time.perf_counter()]
 
         def tick() -> None:
             now = time.perf_counter()
             gaps.append(now - last[0])
+            ends.append(now)
             last[0] = now
 
         timer = QTimer()
@@ -197,11 +199,13 @@ def child_session(pdf: str, do_seal: bool) -> dict[str, Any]:
         _spin(app, lambda: time.perf_counter() > idle_end, 10)
         out["idle_max_gap_ms"] = round(max(gaps) * 1000, 1) if gaps else None
         gaps.clear()
+        ends.clear()
         t0 = time.perf_counter()
         flow = window.sign()
         _spin(app, lambda: flow.pin_dialog is not None and flow.pin_dialog.isVisible(), 60)
         QTest.keyClicks(flow.pin_dialog.edit, "12345678")
         gaps.clear()
+        ends.clear()
         last[0] = time.perf_counter()
         flow.pin_dialog.ok.click()
         t_sign = time.perf_counter()
@@ -215,6 +219,10 @@ def child_session(pdf: str, do_seal: bool) -> dict[str, Any]:
         out["seal_s"] = round(t_done - t_sign, 3)
         out["seal_max_gap_ms"] = round(max(gaps) * 1000, 1) if gaps else None
         out["seal_ticks"] = len(gaps)
+        if gaps:  # where the longest gap ended, relative to OK, sealed and reopened
+            worst = max(range(len(gaps)), key=gaps.__getitem__)
+            out["seal_gap_at_s"] = round(ends[worst] - t_sign, 3)
+            out["seal_done_at_s"] = round(t_done - t_sign, 3)
         out["seal_total_s"] = round(time.perf_counter() - t0, 3)
         Path(flow.result["output"]).unlink(missing_ok=True) if flow.result else None
     window.shutdown()

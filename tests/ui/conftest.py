@@ -87,10 +87,11 @@ def spin(seconds: float) -> None:
 
 
 def make_window(qtbot: Any, roots: list[bytes] | None = None, **kwargs: Any) -> Any:
-    from app.ui.settings import Settings
+    from app.settings import Settings
+    from app.ui.state import WindowState
     from app.ui.window import MainWindow
 
-    window = MainWindow(Settings(), **kwargs)
+    window = MainWindow(Settings(), state=WindowState(), **kwargs)
     window.trust_roots_der = list(roots or [])
     qtbot.addWidget(window)
     window.show()
@@ -182,3 +183,12 @@ def faults(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     yield arm
     os.environ.pop("SOFTSKF_FAULTS", None)
     host_client.configure()
+
+
+def seal_in_middle(qtbot: Any, window: Any, path: Path, pin: str = PIN) -> Any:
+    """Open ``path``, put the first seal in the middle of page 1, sign with ``pin``; the flow."""
+    open_doc(qtbot, window, path)
+    window._place_in_middle(window.seal_choices()[0])
+    window.sign()
+    enter_pin(qtbot, window, pin)
+    return wait_flow(qtbot, window)

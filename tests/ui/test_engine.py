@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import signal
-import threading
 import time
 from pathlib import Path
 
@@ -152,13 +151,26 @@ def test_a_dead_engine_is_reported_not_hung(tmp_path: Path) -> None:
     proc = EngineProcess()
     try:
         assert proc.call("ping") == proc.pid
-        pdf = make_bid(tmp_path / "k.pdf", pages=300, keyword_pages=tuple(range(300)))
-        threading.Timer(0.3, lambda: os.kill(proc.pid, signal.SIGKILL)).start()
+        pdf = make_bid(tmp_path / "k.pdf", pages=2)
+        signer = demo_pki().signer()
+
+        def die_while_signing(e: bytes) -> bytes:  # the engine waits for this answer: it cannot finish
+            os.kill(proc.pid, signal.SIGKILL)
+            time.sleep(0.2)
+            return signer.sign_digest(e)
+
         started = time.monotonic()
         with pytest.raises(EngineCrashed):
-            proc.call("search", {"path": str(pdf), "text": "投标人"})
-            proc.call("search", {"path": str(pdf), "text": "投标人"})
+            proc.call("seal", {"input_path": str(pdf), "output_path": str(tmp_path / "out.pdf"),
+                               "specs": [{"kind": "rect", "page": 0, "rect": (100, 100, 200, 200),
+                                          "image": company_seal("单位")}],
+                               "certificate": signer.certificate.der}, handlers={"sign_digest": die_while_signing})
         assert time.monotonic() - started < 20
+        # the engine held its temporary output when it died; the shared sweep removes it
+        from app.atomic import sweep_folder
+
+        sweep_folder(tmp_path, force=True)
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["k.pdf"]
         with pytest.raises(EngineCrashed):
             proc.call("ping")
     finally:

@@ -288,3 +288,33 @@ def test_full_output_folder_leaves_no_partial_file(qtbot: Any, window: Any, tmp_
         assert list(folder.iterdir()) == [], "no partial output"
     assert sha(pdf) == before
     close_errors(window)
+
+
+def test_engine_dying_while_sealing_leaves_nothing(qtbot: Any, window: Any, bid_pdf: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+    import signal
+
+    from app.token.session import TokenSigner
+    from app.ui.engine_client import engine_pool
+
+    real = TokenSigner.sign_digest
+
+    def kill_engine_first(self: Any, e: bytes) -> bytes:
+        for proc in list(engine_pool()._all):
+            if proc.pid:
+                os.kill(proc.pid, signal.SIGKILL)
+        return real(self, e)
+
+    monkeypatch.setattr(TokenSigner, "sign_digest", kill_engine_first)
+    before = sha(bid_pdf)
+    open_doc(qtbot, window, bid_pdf)
+    window._place_in_middle(window.seal_choices()[0])
+    window.sign()
+    enter_pin(qtbot, window)
+    flow = wait_flow(qtbot, window)
+    assert flow.error is not None and flow.error.code == "ERR_ENGINE_CRASHED", flow.error
+    assert "原文件没有改动" in flow.error.zh
+    assert sha(bid_pdf) == before
+    assert sorted(p.name for p in bid_pdf.parent.iterdir()) == ["bid.pdf"], "no partial output"
+    close_errors(window)

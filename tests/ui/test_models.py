@@ -28,7 +28,7 @@ from app.ui.models.layout import PageLayout
 from app.ui.models.signatures import Verdict, verdict_of
 from app.ui.pagecache import ByteBoundedCache
 from app.ui.review import ReviewHints, ReviewSession
-from app.ui.settings import Settings
+from app.ui.state import WindowState
 from app.ui.wire import EngineCrashed, UnexpectedError, error_from_wire, error_to_wire
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
@@ -141,23 +141,20 @@ def test_cache_is_bounded_by_bytes() -> None:
     assert cache.get(47) is not None and cache.get(48) is None
 
 
-def test_settings_round_trip_keeps_unknown_keys(tmp_path: Path) -> None:
-    path = tmp_path / "gui.json"
-    path.write_text(json.dumps({"language": "en", "future_feature": {"a": 1}, "recent_files": ["/x.pdf", 3],
-                                "seal_size_mm": 30}))
-    s = Settings.load(path)
-    assert s.language == "en" and s.seal_size_mm == 30 and s.extra["future_feature"] == {"a": 1}
-    assert s.recent_files == ["/x.pdf"]
+def test_window_state_round_trip_keeps_unknown_keys(tmp_path: Path) -> None:
+    path = tmp_path / "gui-state.json"
+    path.write_text(json.dumps({"seal_size_mm": 30, "future_feature": {"a": 1}, "recent_files": ["/x.pdf", 3]}))
+    s = WindowState.load(path)
+    assert s.seal_size_mm == 30 and s.extra["future_feature"] == {"a": 1} and s.recent_files == ["/x.pdf"]
     s.add_recent(tmp_path / "b.pdf")
     s.save(path)
-    again = Settings.load(path)
+    again = WindowState.load(path)
     assert again.extra["future_feature"] == {"a": 1}
     assert again.recent_files[0] == str((tmp_path / "b.pdf").resolve())
     path.write_text("{broken")
-    assert Settings.load(path).language == "zh"
-    path.write_text(json.dumps({"seal_size_mm": 9999, "language": "fr", "output_suffix": ""}))
-    bad = Settings.load(path)
-    assert (bad.seal_size_mm, bad.language, bad.output_suffix) == (42.0, "zh", "-已签章")
+    assert WindowState.load(path).recent_files == []
+    path.write_text(json.dumps({"seal_size_mm": 9999}))
+    assert WindowState.load(path).seal_size_mm == 42.0
 
 
 def test_output_name_is_numbered_never_the_original(tmp_path: Path) -> None:

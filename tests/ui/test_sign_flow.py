@@ -17,6 +17,7 @@ from tests.ui.conftest import (
     drag_seal,
     enter_pin,
     open_doc,
+    seal_in_middle,
     trusted_roots,
     wait_flow,
 )
@@ -90,11 +91,7 @@ def test_drag_seal_onto_page_2_and_sign(qtbot: Any, window: Any, bid_pdf: Path, 
 def test_second_signing_gets_a_new_name(qtbot: Any, window: Any, bid_pdf: Path) -> None:
     taken = bid_pdf.with_name("bid-已签章.pdf")
     taken.write_bytes(b"someone else's file")
-    open_doc(qtbot, window, bid_pdf)
-    window._place_in_middle(window.seal_choices()[0])
-    window.sign()
-    enter_pin(qtbot, window)
-    flow = wait_flow(qtbot, window)
+    flow = seal_in_middle(qtbot, window, bid_pdf)
     assert flow.error is None, flow.error
     assert Path(flow.result["output"]).name == "bid-已签章(2).pdf"
     assert taken.read_bytes() == b"someone else's file"
@@ -122,9 +119,9 @@ def test_pin_is_wiped_and_not_kept(qtbot: Any, window: Any, bid_pdf: Path, monke
     assert isinstance(seen[0], bytearray) and len(seen[0]) == len(PIN) and not any(seen[0])
     assert all(v != PIN and v != PIN.encode() for v in vars(flow).values() if isinstance(v, (str, bytes)))
     from app.settings import settings_file
-    from app.ui.settings import settings_path
+    from app.ui.state import state_path
 
-    for path in (settings_file(), settings_path()):
+    for path in (settings_file(), state_path()):
         if path.exists():
             assert PIN not in path.read_text(encoding="utf-8")
 
@@ -177,12 +174,7 @@ def test_sealed_copy_goes_to_the_configured_output_folder(qtbot: Any, window: An
     out.mkdir()
     config = tmp_path / "config.json"
     monkeypatch.setenv("BIDSEAL_CONFIG", str(config))
-    app_settings.save(app_settings.Settings(output_folder=str(out)), config)
-    window.settings.output_suffix = "-signed"
-    open_doc(qtbot, window, bid_pdf)
-    window._place_in_middle(window.seal_choices()[0])
-    window.sign()
-    enter_pin(qtbot, window)
-    flow = wait_flow(qtbot, window)
+    app_settings.save(app_settings.Settings(output_folder=str(out), sealed_name="{stem}-signed{suffix}"), config)
+    flow = seal_in_middle(qtbot, window, bid_pdf)
     assert flow.error is None, flow.error
     assert Path(flow.result["output"]) == out / "bid-signed.pdf"

@@ -107,11 +107,11 @@ def test_recent_files_and_close(qtbot: Any, window: Any, tmp_path: Path) -> None
     b = make_bid(tmp_path / "b.pdf", pages=1)
     open_doc(qtbot, window, a)
     open_doc(qtbot, window, b)
-    assert window.settings.recent_files[:2] == [str(b.resolve()), str(a.resolve())]
-    from app.ui.settings import Settings
+    assert window.state.recent_files[:2] == [str(b.resolve()), str(a.resolve())]
+    from app.ui.state import WindowState
 
-    qtbot.waitUntil(lambda: Settings.load().recent_files[:2] == [str(b.resolve()), str(a.resolve())])
-    assert Settings.load().recent_files[:2] == [str(b.resolve()), str(a.resolve())]
+    qtbot.waitUntil(lambda: WindowState.load().recent_files[:2] == [str(b.resolve()), str(a.resolve())])
+    assert WindowState.load().recent_files[:2] == [str(b.resolve()), str(a.resolve())]
     window._fill_recent()
     assert [act.text() for act in window.recent_menu.actions()][:2] == [str(b.resolve()), str(a.resolve())]
     window.close_document()

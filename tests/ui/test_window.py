@@ -63,9 +63,9 @@ def test_english_everywhere_after_the_switch(qtbot: Any, window: Any, tmp_path: 
     try:
         window.act_en.trigger()
         assert window.settings.language == "en"
-        from app.ui.settings import Settings
+        from app.settings import load
 
-        qtbot.waitUntil(lambda: Settings.load().language == "en")  # remembered
+        qtbot.waitUntil(lambda: load().language == "en")  # remembered in the shared settings file
         leftovers = []
         for text in visible_texts(window):
             for d in data:

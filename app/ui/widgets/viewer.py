@@ -258,6 +258,17 @@ class PageItems:
     def made(self) -> dict[int, PageItem]:
         return self._items
 
+    def trim(self, keep: set[int], limit: int = 48) -> None:
+        """Drop items of pages far from ``keep`` that carry nothing (no seal, mark or preview),
+        so scrolling a long file leaves a few dozen items, not one per page."""
+        if len(self._items) <= limit:
+            return
+        scene = self._view.scene()
+        for index in [i for i, item in self._items.items() if i not in keep and not item.childItems()]:
+            scene.removeItem(self._items.pop(index))
+            if len(self._items) <= limit // 2:
+                break
+
     def __bool__(self) -> bool:
         return len(self) > 0
 
@@ -438,8 +449,10 @@ class DocumentView(QGraphicsView):
             return
         r = self.visible_scene_rect()
         shown = self.layout_.pages_between(r.top(), r.bottom())
+        near = self.layout_.pages_between(r.top(), r.bottom(), 8)
         for p in self.layout_.pages_between(r.top(), r.bottom(), 1):
             self.page_items[p]  # noqa: B018 - made on first sight
+        self.page_items.trim(set(near))
         around = self.layout_.pages_between(r.top(), r.bottom(), MARGIN_PAGES)
         extra = sorted((p for p in around if p not in shown),
                        key=lambda p: min(abs(p - shown[0]), abs(p - shown[-1])) if shown else p)
