@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from app.cli.common import EXIT_OK, lang, print_error, print_json, tr
+from app.cli.common import EXIT_OK, add_json, lang, print_error, print_json, report_error, tr
 from app.envelope import EnvelopeInfo, is_envelope, read_info
 from app.envelope.records import EnvelopeRecord, EnvelopeRecords, RecordsError
 from app.errors import BidSealError
@@ -66,12 +66,15 @@ def register_action(sub: Any) -> None:
     opening = acts.add_parser("opening", help="设置开标时间 / set the opening date")
     opening.add_argument("envelope", help="信封文件或记录编号 / envelope file or record id")
     opening.add_argument("when", type=parse_when, help="例如 / e.g. 2026-12-20 09:30")
+    add_json(opening)
     opening.set_defaults(func=cmd_opening)
     opened = acts.add_parser("opened", help="标记为已开标 / mark as opened")
     opened.add_argument("envelope", help="信封文件或记录编号 / envelope file or record id")
+    add_json(opened)
     opened.set_defaults(func=cmd_opened)
     forget = acts.add_parser("forget", help="删除记录（不删除文件）/ forget the record (the file stays)")
     forget.add_argument("envelope", help="信封文件或记录编号 / envelope file or record id")
+    add_json(forget)
     forget.set_defaults(func=cmd_forget)
 
 
@@ -101,12 +104,11 @@ def _print_record(rec: EnvelopeRecord) -> None:
         print("    ! " + w.message(lang()))
 
 
-def _run(fn: Any) -> int:
+def _run(fn: Any, args: argparse.Namespace) -> int:
     try:
         return int(fn() or EXIT_OK)
     except BidSealError as exc:
-        print_error(exc)
-        return 2
+        return report_error(exc, bool(getattr(args, "json", False)))
 
 
 def cmd_list(args: argparse.Namespace) -> int:
@@ -120,7 +122,7 @@ def cmd_list(args: argparse.Namespace) -> int:
             _print_record(rec)
         return EXIT_OK
 
-    return _run(run)
+    return _run(run, args)
 
 
 def _change(args: argparse.Namespace, action: str) -> int:
@@ -129,13 +131,19 @@ def _change(args: argparse.Namespace, action: str) -> int:
         fid = _file_id(store, args.envelope)
         if action == "forget":
             store.forget(fid)
-            print(tr("记录已删除（文件未动）。", "Record forgotten (the file was not touched)."))
+            if args.json:
+                print_json({"ok": True, "file_id": fid, "forgotten": True})
+            else:
+                print(tr("记录已删除（文件未动）。", "Record forgotten (the file was not touched)."))
             return EXIT_OK
         rec = store.set_opening(fid, args.when) if action == "opening" else store.mark_opened(fid)
-        _print_record(rec)
+        if args.json:
+            print_json({"ok": True, **rec.to_dict()})
+        else:
+            _print_record(rec)
         return EXIT_OK
 
-    return _run(run)
+    return _run(run, args)
 
 
 def cmd_opening(args: argparse.Namespace) -> int:

@@ -37,3 +37,13 @@ class EventGaps:
     @property
     def max_ms(self) -> float:
         return round(max(self.gaps) * 1000, 1) if self.gaps else 0.0
+
+    def percentile_ms(self, p: float) -> float:
+        if not self.gaps:
+            return 0.0
+        ordered = sorted(self.gaps)
+        return round(ordered[min(len(ordered) - 1, int(len(ordered) * p / 100))] * 1000, 1)
+
+    def share_over(self, ms: float) -> float:
+        """Fraction of ticks that came later than ``ms`` after the previous one."""
+        return round(sum(g * 1000 > ms for g in self.gaps) / len(self.gaps), 4) if self.gaps else 0.0

@@ -13,7 +13,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from app.cli.common import EXIT_ERROR, EXIT_NEGATIVE, EXIT_OK, lang, print_error, print_json, tr
+from app.cli.common import EXIT_NEGATIVE, EXIT_OK, add_json, lang, print_json, report_error, tr
 from app.diagnostics import Status, emergency_guide, run_diagnostics, write_support_report
 from app.errors import BidSealError
 
@@ -39,6 +39,7 @@ def register(subparsers: Any) -> None:
                                                      "(no PIN, key or document)")
     _common(s)
     s.add_argument("-o", "--output", type=Path, required=True, help="输出的 zip 文件 / output zip file")
+    add_json(s)
     s.set_defaults(func=cmd_support_report)
 
 
@@ -46,8 +47,7 @@ def cmd_diagnose(args: argparse.Namespace) -> int:
     try:
         report = run_diagnostics(libraries=args.lib, time_server=args.time_server)
     except BidSealError as exc:
-        print_error(exc)
-        return EXIT_ERROR
+        return report_error(exc, args.json)
     guide = emergency_guide(GUIDE_IDS[args.guide], report) if args.guide else None
     if args.json:
         data = report.to_dict()
@@ -69,8 +69,11 @@ def cmd_support_report(args: argparse.Namespace) -> int:
         report = run_diagnostics(libraries=args.lib, time_server=args.time_server)
         written = write_support_report(args.output, report)
     except BidSealError as exc:
-        print_error(exc)
-        return EXIT_ERROR
+        return report_error(exc, args.json)
+    if args.json:
+        print_json({"ok": True, "output": str(written.path), "members": list(written.members),
+                    "status": report.status.value})
+        return EXIT_OK
     print(tr(f"支持报告已写入：{written.path}（不含口令、私钥和投标文件）",
              f"Support report written: {written.path} (no PIN, private key or document)"))
     return EXIT_OK

@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from app.cli.common import EXIT_ERROR, EXIT_OK, help_when_bare, print_error, print_json, tr
+from app.cli.common import EXIT_OK, add_json, help_when_bare, print_json, report_error, tr
 from app.envelope import NotARecipientError, is_envelope, read_info
 from app.envelope.matching import recipients_among
 from app.errors import BidSealError
@@ -121,6 +121,7 @@ def register(subparsers: Any) -> None:
     check.add_argument("file", type=Path)
     check.add_argument("--passphrase-stdin", action="store_true",
                        help="从标准输入读取口令 / read the passphrase from stdin")
+    add_json(check)
     check.set_defaults(func=cmd_check)
     help_when_bare(p)
 
@@ -142,12 +143,12 @@ def _print(key: RecoveryKey) -> None:
     print(f"  {tr('口令派生', 'passphrase KDF')}: scrypt N={d['kdf']['n']} r={d['kdf']['r']} p={d['kdf']['p']}")
 
 
-def _run(fn: Any) -> int:
+def _run(fn: Any, args: argparse.Namespace) -> int:
+    """Errors as sentences (or as JSON with --json), exit code by the error."""
     try:
         return int(fn() or EXIT_OK)
     except BidSealError as exc:
-        print_error(exc)
-        return EXIT_ERROR
+        return report_error(exc, bool(getattr(args, "json", False)))
 
 
 def cmd_new(args: argparse.Namespace) -> int:
@@ -170,7 +171,7 @@ def cmd_new(args: argparse.Namespace) -> int:
                  "--recovery when you encrypt a bid."))
         return EXIT_OK
 
-    return _run(run)
+    return _run(run, args)
 
 
 def cmd_info(args: argparse.Namespace) -> int:
@@ -183,14 +184,17 @@ def cmd_info(args: argparse.Namespace) -> int:
             _print(key)
         return EXIT_OK
 
-    return _run(run)
+    return _run(run, args)
 
 
 def cmd_check(args: argparse.Namespace) -> int:
     def run() -> int:
         key = load(args.file)
         key.unlock(read_passphrase(args.passphrase_stdin))
-        print(tr("口令正确，恢复密钥可以使用。", "The passphrase is right; the recovery key works."))
+        if args.json:
+            print_json({"ok": True, **_describe(key)})
+        else:
+            print(tr("口令正确，恢复密钥可以使用。", "The passphrase is right; the recovery key works."))
         return EXIT_OK
 
-    return _run(run)
+    return _run(run, args)

@@ -17,7 +17,7 @@ import sys
 from typing import Any
 
 from app import settings
-from app.cli.common import EXIT_ERROR, EXIT_OK, print_error, print_json, tr
+from app.cli.common import EXIT_OK, add_json, print_json, report_error, tr
 from app.errors import BidSealError
 
 #: CLI key -> Settings field (the list-valued SKF libraries have their own actions).
@@ -36,51 +36,64 @@ def register(subparsers: Any) -> None:
     s = sub.add_parser("set", help="设置一项 / set one value")
     s.add_argument("key", choices=sorted(KEYS))
     s.add_argument("value")
+    add_json(s)
     s.set_defaults(func=cmd_set)
     u = sub.add_parser("unset", help="恢复默认值 / back to the default")
     u.add_argument("key", choices=sorted(KEYS))
+    add_json(u)
     u.set_defaults(func=cmd_unset)
     a = sub.add_parser("add-library", help="添加 CA 的 SKF 驱动库 / add a CA's SKF library")
     a.add_argument("path")
+    add_json(a)
     a.set_defaults(func=cmd_add_library)
     r = sub.add_parser("remove-library", help="移除 SKF 驱动库 / remove an SKF library")
     r.add_argument("path")
+    add_json(r)
     r.set_defaults(func=cmd_remove_library)
     pw = sub.add_parser("set-password", help="把时间戳服务密码存入系统钥匙串 / store the TSA password in the keyring")
     pw.add_argument("--stdin", action="store_true", help="从标准输入读取 / read it from stdin")
+    add_json(pw)
     pw.set_defaults(func=cmd_set_password)
 
 
-def _run(fn: Any) -> int:
+def _run(fn: Any, args: argparse.Namespace) -> int:
+    """Run a change; with --json print the settings afterwards. Errors as sentences (or JSON)."""
     try:
-        return int(fn() or EXIT_OK)
+        fn()
     except BidSealError as exc:
-        print_error(exc)
-        return EXIT_ERROR
+        return report_error(exc, bool(getattr(args, "json", False)))
+    if getattr(args, "json", False):
+        print_json({"ok": True, **_shown()})
+    return EXIT_OK
+
+
+def _shown() -> dict[str, Any]:
+    s = settings.load()
+    data = {k: getattr(s, f) for k, f in KEYS.items()} | {"skf-libraries": list(s.skf_libraries)}
+    return {"file": str(settings.settings_file()), "settings": data, "problems": list(s.problems)}
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    s = settings.load()
-    data = {k: getattr(s, f) for k, f in KEYS.items()} | {"skf-libraries": list(s.skf_libraries)}
+    shown = _shown()
     if args.json:
-        print_json({"file": str(settings.settings_file()), "settings": data, "problems": list(s.problems)})
+        print_json(shown)
         return EXIT_OK
-    print(tr("设置文件", "Settings file") + f": {settings.settings_file()}")
-    for key, value in data.items():
+    print(tr("设置文件", "Settings file") + f": {shown['file']}")
+    for key, value in shown["settings"].items():
         print(f"  {key}: {value if value not in (None, [], '') else '-'}")
-    for problem in s.problems:
+    for problem in shown["problems"]:
         print("  ! " + problem)
     return EXIT_OK
 
 
 def cmd_set(args: argparse.Namespace) -> int:
-    return _run(lambda: settings.update(**{KEYS[args.key]: args.value}) and None)
+    return _run(lambda: settings.update(**{KEYS[args.key]: args.value}), args)
 
 
 def cmd_unset(args: argparse.Namespace) -> int:
     field = KEYS[args.key]
     default = next(f.default for f in dataclasses.fields(settings.Settings) if f.name == field)
-    return _run(lambda: settings.update(**{field: default}) and None)
+    return _run(lambda: settings.update(**{field: default}), args)
 
 
 def cmd_add_library(args: argparse.Namespace) -> int:
@@ -92,10 +105,11 @@ def cmd_add_library(args: argparse.Namespace) -> int:
         current = settings.load().skf_libraries
         if path not in current:
             settings.update(skf_libraries=(*current, path))
-        print(tr(f"已添加 SKF 驱动库（{info.format}，{info.bits} 位）：{path}",
-                 f"SKF library added ({info.format}, {info.bits}-bit): {path}"))
+        if not args.json:
+            print(tr(f"已添加 SKF 驱动库（{info.format}，{info.bits} 位）：{path}",
+                     f"SKF library added ({info.format}, {info.bits}-bit): {path}"))
 
-    return _run(run)
+    return _run(run, args)
 
 
 def cmd_remove_library(args: argparse.Namespace) -> int:
@@ -107,7 +121,7 @@ def cmd_remove_library(args: argparse.Namespace) -> int:
                                code="ERR_SETTINGS_INVALID")
         settings.update(skf_libraries=keep)
 
-    return _run(run)
+    return _run(run, args)
 
 
 def cmd_set_password(args: argparse.Namespace) -> int:
@@ -117,6 +131,7 @@ def cmd_set_password(args: argparse.Namespace) -> int:
         else:
             value = getpass.getpass(tr("时间戳服务密码: ", "TSA password: "))
         settings.set_secret("tsa_password", value)
-        print(tr("密码已存入系统钥匙串。", "The password is stored in the system keyring."))
+        if not args.json:
+            print(tr("密码已存入系统钥匙串。", "The password is stored in the system keyring."))
 
-    return _run(run)
+    return _run(run, args)
