@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import importlib
-import io
 import os
 import pkgutil
 import sys
@@ -27,7 +26,6 @@ from app.cli.common import (
     EXIT_ERROR,
     ArgumentParser,
     Terminated,
-    add_json,
     print_json,
     printable_streams,
     quiet_stdout_after_broken_pipe,
@@ -47,38 +45,11 @@ def build_parser() -> ArgumentParser:
     for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
         module = importlib.import_module(f"{commands.__name__}.{info.name}")
         module.register(sub)
-    _json_everywhere(parser, ())
     return parser
 
 
-#: command groups that run a window or a server: their output is not a result to wrap
-_NO_JSON_WRAP = {"gui", "helper", "hub"}
-
-
-def _json_everywhere(parser: argparse.ArgumentParser, path: tuple[str, ...]) -> None:
-    """Give ``--json`` to every command that lacks it: its printed output is then returned
-    as ``{"ok", "exit_code", "text", "messages"}`` (stdout, stderr; a raised error is
-    JSON anyway)."""
-    subs = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
-    if subs:
-        for name, child in subs[0].choices.items():
-            _json_everywhere(child, (*path, name))
-        return
-    if not path or path[0] in _NO_JSON_WRAP or "--json" in parser._option_string_actions:
-        return
-    add_json(parser)
-    parser.set_defaults(json_wrap=True)
-
-
 def _run(args: argparse.Namespace) -> int:
-    """The command; with ``json_wrap`` its printed text is wrapped in a JSON result."""
-    if not (getattr(args, "json", False) and getattr(args, "json_wrap", False)):
-        return int(args.func(args) or 0)
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = int(args.func(args) or 0)
-    print_json({"ok": code == 0, "exit_code": code, "text": out.getvalue(), "messages": err.getvalue()})
-    return code
+    return int(args.func(args) or 0)
 
 
 def _cancelled(exc: KeyboardInterrupt, as_json: bool) -> int:

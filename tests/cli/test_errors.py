@@ -139,7 +139,7 @@ def test_every_command_takes_json_and_help_has_no_rest_markup() -> None:
 
     from app.cli.main import build_parser
 
-    others = {"verify", "trust", "gui", "helper", "hub"}  # other helpers' commands
+    others = {"gui", "helper", "hub"}  # a window or a server: no result to print
 
     def leaves(p: argparse.ArgumentParser, path: str) -> list[tuple[str, argparse.ArgumentParser]]:
         subs = [a for a in p._actions if isinstance(a, argparse._SubParsersAction)]
@@ -160,9 +160,9 @@ def test_every_command_takes_json_and_help_has_no_rest_markup() -> None:
             assert "--json" in text, path
 
 
-def test_json_wraps_commands_that_print_text(tmp_path: Path) -> None:
+def test_json_error_of_a_settings_command(tmp_path: Path) -> None:
     res = bidseal("settings", "add-library", tmp_path / "missing.so", "--json",
                   env={"BIDSEAL_HOME": str(tmp_path / "home")})
-    data = json.loads(res.stdout)
-    assert res.returncode == 2 and data["ok"] is False and data["exit_code"] == 2
-    assert "missing.so" in data["messages"] and res.stderr == ""
+    err = _error(res)
+    assert res.returncode == 2 and err["code"] == "ERR_LIBRARY_MISSING"
+    assert "missing.so" in str(err["zh"]) and res.stderr == ""
