@@ -15,7 +15,9 @@ What lives where:
 * ``token``: ``libraries`` (extra SKF library paths, tried before the known vendor ones);
 * ``timestamp``: ``url`` and ``username`` of the time-stamp authority; its password is a
   keyring secret (:func:`set_secret`), never in the file;
-* ``diagnostics``: ``time_server`` (NTP host for the clock check).
+* ``diagnostics``: ``time_server`` (NTP host for the clock check);
+* ``helper``: ``enabled`` (``false`` keeps the desktop app from running the localhost
+  helper for the hub's web pages; written only when off).
 
 Trust roots live in the trust store (:mod:`app.trust`) and allowed hub origins in the
 helper's own configuration (:mod:`app.helper.config`); the settings dialog edits each
@@ -72,6 +74,8 @@ class Settings:
     decrypted_name: str = "{stem}"
     recovery_file: str | None = None
     time_server: str | None = None
+    #: Run the localhost helper inside the desktop app (``bidseal gui``).
+    helper_enabled: bool = True
     #: Problems met while loading (unreadable file, invalid values replaced by defaults).
     problems: tuple[str, ...] = field(default=(), compare=False)
 
@@ -131,6 +135,7 @@ _LAYOUT: dict[str, tuple[str, str]] = {
     "tsa_url": ("timestamp", "url"),
     "tsa_username": ("timestamp", "username"),
     "time_server": ("diagnostics", "time_server"),
+    "helper_enabled": ("helper", "enabled"),
 }
 
 
@@ -167,6 +172,8 @@ def load(path: str | os.PathLike[str] | None = None) -> Settings:
         raw = sec[key]
         if f.name == "skf_libraries":
             value: Any = tuple(str(x) for x in raw) if isinstance(raw, list) else None
+        elif isinstance(getattr(defaults, f.name), bool):
+            value = raw if isinstance(raw, bool) else None
         else:
             value = raw if isinstance(raw, str) else None
         if value is None:
@@ -199,7 +206,9 @@ def save(settings: Settings, path: str | os.PathLike[str] | None = None) -> Path
         sec = data.setdefault(section, {})
         if not isinstance(sec, dict):
             sec = data[section] = {}
-        if value in (None, "", []) and name != "skf_libraries":
+        if isinstance(value, bool) and value == getattr(Settings(), name):
+            sec.pop(key, None)  # a switch at its default is not written
+        elif value in (None, "", []) and name != "skf_libraries":
             sec.pop(key, None)
         else:
             sec[key] = value

@@ -1,8 +1,10 @@
 """Starting the desktop application: ``bidseal`` (no arguments) or ``bidseal gui [FILE.pdf]``.
 
 A second launch hands its file to the running window (:mod:`.single_instance`) and
-exits. An exception that escapes a slot is a bug: it is written to a crash log in the
-log folder and the bidder sees a sentence saying where, never a traceback.
+exits, so only the first one runs the localhost helper (:mod:`.helper_host`, unless the
+``helper.enabled`` setting is off). An exception that escapes a slot is a bug: it is
+written to a crash log in the log folder and the bidder sees a sentence saying where,
+never a traceback.
 """
 
 from __future__ import annotations
@@ -74,11 +76,18 @@ def run(files: Sequence[str] | None = None, *, lang: str | None = None) -> int:
 
     server.files_received.connect(received)
     window.show()
+    helper = None
+    if settings.helper_enabled:  # the localhost helper for the hub's web pages, beside the window
+        from app.ui.helper_host import start_helper
+
+        helper = start_helper(window)
     if files:
         window.open_file(files[0])
     try:
         return int(app.exec())
     finally:
         server.close()
+        if helper is not None:
+            helper.stop()
         window.shutdown()
         engine_client.shutdown()
