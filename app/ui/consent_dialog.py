@@ -69,7 +69,8 @@ class ConsentDialog(QDialog):
         self.certificate_box.setEnabled(len(request.certificates) > 1)
         form.addRow("证书 / Certificate:", self.certificate_box)
         for fact in request.facts:
-            value = QLabel(html.escape(fact.value))
+            value = QLabel(fact.value)
+            value.setTextFormat(Qt.TextFormat.PlainText)  # page-supplied text (file name) is never markup
             value.setWordWrap(True)
             value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             form.addRow(f"{fact.zh} / {fact.en}:", value)

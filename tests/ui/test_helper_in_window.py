@@ -189,10 +189,13 @@ def test_sign_pdf_is_reviewed_and_sealed_in_the_window(qtbot: Any, window: Any, 
                                                        tmp_path: Path, root_der: bytes) -> None:
     sent = make_bid(tmp_path / "from-page.pdf", pages=3, keyword_pages=(2,))
     data = sent.read_bytes()
-    pending = page_post(host, "sign-pdf", content=data, params={"keyword": KEYWORD, "fileName": "投标文件.pdf"},
+    pending = page_post(host, "sign-pdf", content=data, params={"keyword": KEYWORD, "fileName": "<i>bidder's 投标文件.pdf"},
                         headers={"Content-Type": "application/pdf"})
     consent = approve_consent(qtbot, host)
-    assert "投标文件.pdf" in " ".join(label.text() for label in consent.findChildren(type(consent.origin_label)))
+    facts = [label for label in consent.findChildren(type(consent.origin_label)) if "投标文件.pdf" in label.text()]
+    # the page's file name is shown as it is: plain text, not markup and not HTML entities
+    assert facts and facts[0].text().startswith("<i>bidder's 投标文件.pdf")
+    assert facts[0].textFormat() == Qt.TextFormat.PlainText
     qtbot.waitUntil(lambda: window.review is not None and window.doc is not None
                     and Path(window.doc.path) == window.review.copy, timeout=30000)
     assert window.banner.isVisible() and HUB in window.banner.text.text()
