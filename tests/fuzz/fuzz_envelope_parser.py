@@ -24,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from app.envelope import format as fmt  # noqa: E402
 from app.envelope.errors import EnvelopeFormatError  # noqa: E402
+from tests.fuzz.seed_splice import splice_into_seed  # noqa: E402
 
 
 @lru_cache(maxsize=1)
@@ -60,19 +61,7 @@ def check(data: bytes) -> None:
 
 def mutate_from_seed(data: bytes) -> bytes:
     """Use the first bytes of ``data`` to pick a seed and splice the rest into it."""
-    if len(data) < 4:
-        return data
-    s = seeds()[data[0] % len(seeds())]
-    mode = data[1] % 4
-    pos = int.from_bytes(data[2:4], "big") % (len(s) + 1)
-    tail = data[4:]
-    if mode == 0:  # overwrite
-        return s[:pos] + tail + s[pos + len(tail):]
-    if mode == 1:  # insert
-        return s[:pos] + tail + s[pos:]
-    if mode == 2:  # delete
-        return s[:pos] + s[pos + len(tail):]
-    return data  # raw input
+    return splice_into_seed(seeds(), data, pos_bytes=2)
 
 
 def test_one_input(data: bytes) -> None:

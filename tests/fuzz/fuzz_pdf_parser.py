@@ -31,6 +31,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from tests.fuzz.seed_splice import splice_into_seed  # noqa: E402
+
 #: Objects touched per input after verification (keeps one input well under a second).
 MAX_OBJECTS = 400
 
@@ -85,19 +87,7 @@ def check(data: bytes) -> None:
 
 def mutate_from_seed(data: bytes) -> bytes:
     """Use the first bytes of ``data`` to pick a seed and splice the rest into it."""
-    if len(data) < 5:
-        return data
-    s = seeds()[data[0] % len(seeds())]
-    mode = data[1] % 4
-    pos = int.from_bytes(data[2:5], "big") % (len(s) + 1)
-    tail = data[5:]
-    if mode == 0:  # overwrite
-        return s[:pos] + tail + s[pos + len(tail):]
-    if mode == 1:  # insert
-        return s[:pos] + tail + s[pos:]
-    if mode == 2:  # delete
-        return s[:pos] + s[pos + len(tail):]
-    return data  # raw input (the corpus holds whole seed files too)
+    return splice_into_seed(seeds(), data, pos_bytes=3)
 
 
 def test_one_input(data: bytes) -> None:
