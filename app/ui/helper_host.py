@@ -345,7 +345,9 @@ class HelperStartFailed(BidSealError):
 
 
 def start_helper(window: QWidget, **kwargs: Any) -> HelperHost:
-    """Create the window's :class:`HelperHost` and start it (``bidseal gui``)."""
+    """Create the window's :class:`HelperHost`, start it, and keep it as
+    ``window.helper_host`` (``bidseal gui``; other features and tests find it there)."""
     host = HelperHost(window, **kwargs)
+    window.helper_host = host  # type: ignore[attr-defined]
     host.start()
     return host

@@ -19,7 +19,6 @@ import pytest
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtTest import QTest
 
-from app import paths
 from app.authtoken import MemoryNonceStore, TokenVerifier
 from app.helper.config import save_user_hubs
 from app.helper.keys import TokenKeys
@@ -240,14 +239,65 @@ def test_a_taken_port_is_a_sentence_not_a_traceback(qtbot: Any, window: Any, sof
                 host.stop()
 
 
-def test_the_setting_turns_the_helper_off(tmp_path: Path) -> None:
+def test_bidseal_gui_runs_one_helper(qtbot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``bidseal gui`` (a real process) serves the hub's page from the user's helper.json; a
+    second launch hands over to the first window and exits without a second helper."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from app import paths
+
+    monkeypatch.setenv("BIDSEAL_HOME", str(tmp_path / "home"))  # the child's folders, seen from here
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    config = paths.ensure(paths.config_dir())
+    (config / "helper.json").write_text(json.dumps({"hubs": [{"origin": HUB}], "ports": [port]}), encoding="utf-8")
+    repo = Path(__file__).resolve().parents[2]
+    env = dict(os.environ, PYTHONPATH=str(repo), QT_QPA_PLATFORM="offscreen")
+    command = [sys.executable, "-m", "app.cli.main", "gui"]
+    first = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    second = None
+
+    def status() -> int | None:
+        try:
+            return httpx.post(f"http://127.0.0.1:{port}/v1/status", json={}, headers=HEADERS, timeout=5).status_code
+        except httpx.HTTPError:
+            return None
+
+    try:
+        qtbot.waitUntil(lambda: status() == 200 or first.poll() is not None, timeout=90000)
+        assert first.poll() is None, first.stderr.read().decode() if first.stderr else ""
+        second = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        qtbot.waitUntil(lambda: second.poll() is not None, timeout=60000)
+        assert second.returncode == 0
+        assert status() == 200 and first.poll() is None
+    finally:
+        for proc in (first, second):
+            if proc is not None and proc.poll() is None:
+                proc.terminate()
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    proc.wait(10)
+                if proc.poll() is None:
+                    proc.kill()
+
+
+def test_the_setting_turns_the_helper_off(qtbot: Any, window: Any, tmp_path: Path,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
     from app import settings
+    from app.ui.dialogs.settings_dialog import SettingsDialog
 
     path = tmp_path / "config.json"
-    assert settings.Settings().helper_enabled
-    settings.save(settings.Settings(helper_enabled=False), path)
-    assert settings.load(path).helper_enabled is False
+    monkeypatch.setenv("BIDSEAL_CONFIG", str(path))
+    assert settings.load().helper_enabled
+    dialog = SettingsDialog(window, window.runner)
+    qtbot.addWidget(dialog)
+    assert dialog.helper_enabled.isChecked()
+    dialog.helper_enabled.setChecked(False)
+    assert dialog.save(), dialog.error
+    assert settings.load().helper_enabled is False
     assert '"enabled": false' in path.read_text(encoding="utf-8")
     settings.save(settings.Settings(), path)
-    assert settings.load(path).helper_enabled is True
-    assert paths.config_dir().is_dir()
+    assert settings.load().helper_enabled is True and '"enabled"' not in path.read_text(encoding="utf-8")

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -161,7 +162,13 @@ class SettingsDialog(QDialog):
         rbox.addWidget(self.roots)
         rbox.addLayout(_row(self.roots_note, add_root, remove_root))
         ogroup = QGroupBox(tr("允许调用网页助手的平台网址", "Platform addresses allowed to use the web helper"))
-        QVBoxLayout(ogroup).addWidget(self.origins)
+        obox = QVBoxLayout(ogroup)
+        obox.addWidget(self.origins)
+        self.helper_enabled = QCheckBox(tr("随本窗口运行网页助手（重新打开 BidSeal 后生效）",
+                                           "Run the web helper with this window (after restarting BidSeal)"))
+        self.helper_enabled.setObjectName("helperEnabled")
+        self.helper_enabled.setChecked(self.current.helper_enabled)
+        obox.addWidget(self.helper_enabled)
         tbox.addWidget(rgroup)
         tbox.addWidget(ogroup)
         tbox.addStretch(1)
@@ -307,7 +314,8 @@ class SettingsDialog(QDialog):
             tsa_username=text(self.tsa_user), output_folder=text(self.output_folder),
             envelope_name=self.envelope_name.text().strip() or app_settings.Settings.envelope_name,
             decrypted_name=self.decrypted_name.text().strip() or app_settings.Settings.decrypted_name,
-            recovery_file=text(self.recovery_file), time_server=text(self.time_server))
+            recovery_file=text(self.recovery_file), time_server=text(self.time_server),
+            helper_enabled=self.helper_enabled.isChecked())
 
     def save(self) -> bool:
         new = self.collected()
