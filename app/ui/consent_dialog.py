@@ -9,19 +9,17 @@ anti-double-click: Cancel is the default button and has the focus, OK is enabled
 after ~1 s, the window stays on top; Esc and closing the window cancel.
 
 :class:`QtConsent` lives on the UI thread. The helper's event loop (another thread)
-awaits :meth:`QtConsent.ask`, which emits a queued signal to show the dialog and waits on
-an asyncio future the dialog resolves with ``call_soon_threadsafe``; if the helper stops
-waiting (user timeout, the page went away) the dialog is closed.
+awaits :meth:`QtConsent.ask`, which hands the request to the UI thread through
+:class:`app.ui.ui_questions.UiQuestions` (a queued signal; the dialog resolves an asyncio
+future with ``call_soon_threadsafe``); if the helper stops waiting (user timeout, the
+page went away) the dialog is closed.
 """
 
 from __future__ import annotations
 
-import asyncio
 import html
-from dataclasses import dataclass, field
-from typing import Any
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -34,6 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.helper.consent import ConsentRequest, Decision, choices_text
+from app.ui.ui_questions import Ticket, UiQuestions
 
 ENABLE_AFTER_MS = 1000
 
@@ -100,64 +99,17 @@ class ConsentDialog(QDialog):
         return Decision(approved, max(0, self.certificate_box.currentIndex()))
 
 
-@dataclass
-class _Ticket:
-    request: ConsentRequest
-    loop: asyncio.AbstractEventLoop
-    future: asyncio.Future[Decision]
-    dialog: ConsentDialog | None = field(default=None, repr=False)
-
-
-class QtConsent(QObject):
+class QtConsent(UiQuestions):
     """:class:`~app.helper.consent.Consent` with :class:`ConsentDialog`; create it on the UI thread."""
-
-    _show = Signal(object)
-    _close = Signal(object)
-    shown = Signal(object)  # the dialog, for tests and for raising the main window
 
     def __init__(self, parent_widget: QWidget | None = None, enable_after_ms: int = ENABLE_AFTER_MS) -> None:
         super().__init__()
         self.parent_widget = parent_widget
         self.enable_after_ms = enable_after_ms
-        self.current: ConsentDialog | None = None
-        self._show.connect(self._on_show, Qt.ConnectionType.QueuedConnection)
-        self._close.connect(self._on_close, Qt.ConnectionType.QueuedConnection)
 
     async def ask(self, request: ConsentRequest) -> Decision:
-        loop = asyncio.get_running_loop()
-        ticket = _Ticket(request, loop, loop.create_future())
-        self._show.emit(ticket)
-        try:
-            return await ticket.future
-        except asyncio.CancelledError:
-            self._close.emit(ticket)
-            raise
+        return await self.ask_ui(request)  # type: ignore[no-any-return]
 
-    @Slot(object)
-    def _on_show(self, ticket: _Ticket) -> None:
-        dialog = ConsentDialog(ticket.request, self.parent_widget, self.enable_after_ms)
-        ticket.dialog = dialog
-        self.current = dialog
-
-        def done(_code: int) -> None:
-            decision = dialog.decision()
-            self.current = None if self.current is dialog else self.current
-
-            def resolve(result: Any = decision) -> None:
-                if not ticket.future.done():
-                    ticket.future.set_result(result)
-
-            if not ticket.loop.is_closed():
-                ticket.loop.call_soon_threadsafe(resolve)
-            dialog.deleteLater()
-
-        dialog.finished.connect(done)
-        dialog.show()
-        dialog.raise_()
-        dialog.activateWindow()
-        self.shown.emit(dialog)
-
-    @Slot(object)
-    def _on_close(self, ticket: _Ticket) -> None:
-        if ticket.dialog is not None and ticket.dialog.isVisible():
-            ticket.dialog.reject()
+    def present(self, ticket: Ticket) -> None:
+        dialog = ConsentDialog(ticket.question, self.parent_widget, self.enable_after_ms)
+        self.open_dialog(ticket, dialog, lambda _code: dialog.decision(), show=dialog.show)

@@ -4,11 +4,11 @@ helper's interfaces, and :class:`HelperHost`, which runs the helper beside the w
 ``bidseal gui`` starts the helper (``app.helper``, Qt-free) in the same process: uvicorn
 on its own thread with its own asyncio loop (:class:`app.helper.server.HelperServer`),
 so the Qt event loop never waits on a web request. The helper's three questions to the
-bidder are answered by the window, each marshalled the same way: the helper's coroutine
-emits a queued signal carrying a ticket (the question, the helper's loop and an asyncio
-future), the UI thread shows a non-modal dialog (``open()``, never ``exec()``), and the
-answer goes back with ``loop.call_soon_threadsafe``; when the helper stops waiting (user
-timeout, the page went away) the coroutine is cancelled and the dialog is closed.
+bidder are answered by the window through :class:`app.ui.ui_questions.UiQuestions`: a
+queued signal carries the question to the UI thread, a non-modal dialog (``open()``,
+never ``exec()``) shows it, and the answer resolves the helper's asyncio future with
+``loop.call_soon_threadsafe``; when the helper stops waiting (user timeout, the page
+went away) the coroutine is cancelled and the dialog is closed.
 
 * consent: :class:`app.ui.consent_dialog.QtConsent`;
 * PIN: :class:`QtPinSource`, BidSeal's own :class:`~app.ui.dialogs.pin_dialog.PinDialog`
@@ -35,8 +35,7 @@ import contextlib
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -51,63 +50,18 @@ from app.helper.review import ReviewRequest, ReviewResult
 from app.sensitive import wipe
 from app.ui.consent_dialog import ENABLE_AFTER_MS, QtConsent
 from app.ui.dialogs.pin_dialog import PinDialog
-from app.ui.i18n import error_text, tr
+from app.ui.i18n import Text, error_text, pick, tr
 from app.ui.models.keys import PinView, pin_view
 from app.ui.runner import TaskContext
+from app.ui.ui_questions import Ticket, UiQuestions
 
 
-@dataclass
-class _Ticket:
-    """One question from the helper's loop to the UI thread."""
-
-    question: Any
-    loop: asyncio.AbstractEventLoop
-    future: asyncio.Future[Any]
-    extra: Any = None
-    widget: Any = field(default=None, repr=False)
-
-    def answer(self, value: Any, discard: Callable[[Any], None] | None = None) -> None:
-        """Resolve the future from the UI thread (``discard`` gets a value nobody took)."""
-
-        def resolve() -> None:
-            if self.future.done():
-                if discard is not None:
-                    discard(value)
-            else:
-                self.future.set_result(value)
-
-        if self.loop.is_closed():
-            if discard is not None:
-                discard(value)
-            return
-        self.loop.call_soon_threadsafe(resolve)
-
-
-async def _ask_ui(show: Signal, close: Signal, question: Any, extra: Any = None) -> Any:
-    """Emit ``show`` with a ticket and wait for its answer; on cancellation emit ``close``."""
-    loop = asyncio.get_running_loop()
-    ticket = _Ticket(question, loop, loop.create_future(), extra)
-    show.emit(ticket)
-    try:
-        return await ticket.future
-    except asyncio.CancelledError:
-        close.emit(ticket)
-        raise
-
-
-class QtPinSource(QObject):
+class QtPinSource(UiQuestions):
     """:class:`app.helper.pins.PinSource` with BidSeal's PIN dialog (create on the UI thread)."""
-
-    _show = Signal(object)
-    _close = Signal(object)
-    shown = Signal(object)  # the dialog (tests, screenshots)
 
     def __init__(self, window: Any) -> None:
         super().__init__()
         self.window = window
-        self.current: PinDialog | None = None
-        self._show.connect(self._on_show, Qt.ConnectionType.QueuedConnection)
-        self._close.connect(self._on_close, Qt.ConnectionType.QueuedConnection)
 
     def _identity(self, prompt: PinPrompt) -> tuple[Any, Any]:
         """The window's identity and view for the prompt's key (the first on that device)."""
@@ -131,10 +85,9 @@ class QtPinSource(QObject):
 
     async def get_pin(self, prompt: PinPrompt) -> bytearray | None:
         state = await asyncio.to_thread(self._pin_state, prompt)
-        return await _ask_ui(self._show, self._close, prompt, state)  # type: ignore[no-any-return]
+        return await self.ask_ui(prompt, state)  # type: ignore[no-any-return]
 
-    @Slot(object)
-    def _on_show(self, ticket: _Ticket) -> None:
+    def present(self, ticket: Ticket) -> None:
         prompt: PinPrompt = ticket.question
         pin, view = ticket.extra
         title = tr(*view.title) if view is not None else f"{prompt.certificate_label}（{prompt.device}）"
@@ -145,48 +98,26 @@ class QtPinSource(QObject):
         dialog = PinDialog(title, operation, pin, self.window, error=error,
                            demo=bool(view is not None and view.is_demo))
         dialog.setWindowFlag(Qt.WindowType.WindowStaysOnTopHint, True)
-        ticket.widget = dialog
-        self.current = dialog
 
-        def done(code: int) -> None:
-            self.current = None if self.current is dialog else self.current
-            value = dialog.take_pin() if code == PinDialog.DialogCode.Accepted else None
-            ticket.answer(value, discard=lambda v: wipe(v) if v is not None else None)
-            dialog.deleteLater()
+        def pin(code: int) -> bytearray | None:
+            return dialog.take_pin() if code == PinDialog.DialogCode.Accepted else None
 
-        dialog.finished.connect(done)
-        dialog.open()
-        dialog.raise_()
-        dialog.activateWindow()
-        self.shown.emit(dialog)
-
-    @Slot(object)
-    def _on_close(self, ticket: _Ticket) -> None:
-        if ticket.widget is not None and ticket.widget.isVisible():
-            ticket.widget.reject()
-
-    def close_all(self) -> None:
-        if self.current is not None:
-            self.current.reject()
+        self.open_dialog(ticket, dialog, pin, discard=lambda v: wipe(v) if v is not None else None)
 
 
-class WindowReview(QObject):
+class WindowReview(UiQuestions):
     """:class:`app.helper.review.SignReview` in the sealing workspace (create on the UI thread)."""
 
-    _show = Signal(object)
-    _close = Signal(object)
     opened = Signal(object)  # the ReviewRequest, once handed to the window
 
     def __init__(self, window: Any) -> None:
         super().__init__()
         self.window = window
-        self._show.connect(self._on_show, Qt.ConnectionType.QueuedConnection)
-        self._close.connect(self._on_close, Qt.ConnectionType.QueuedConnection)
 
     async def review(self, request: ReviewRequest) -> ReviewResult:
         from app.spool import spool_dir
 
-        signed, error = await _ask_ui(self._show, self._close, request)
+        signed, error = await self.ask_ui(request)
         if error is not None or signed is None:
             return ReviewResult(False)
 
@@ -206,8 +137,7 @@ class WindowReview(QObject):
         if len(matches) == 1 and (panel.current is None or panel.current.unit_name != label):
             panel.combo.setCurrentIndex(matches[0])
 
-    @Slot(object)
-    def _on_show(self, ticket: _Ticket) -> None:
+    def present(self, ticket: Ticket) -> None:
         request: ReviewRequest = ticket.question
         self._select_identity(request.certificate_label)
         hints = {"keyword": request.hints.keyword, "page": request.hints.page}
@@ -222,8 +152,7 @@ class WindowReview(QObject):
         self.window.activateWindow()
         self.opened.emit(request)
 
-    @Slot(object)
-    def _on_close(self, ticket: _Ticket) -> None:
+    def withdraw(self, ticket: Ticket) -> None:
         review = self.window.review
         if review is not None and review.on_done is ticket.widget:
             self.window.decline_review("the web page stopped waiting")
@@ -251,10 +180,14 @@ class HelperHost(QObject):
         self.tray: Any = None
         self.error: BidSealError | None = None
         self.state = "stopped"
+        self.text: Text = ("", "")
         self.label = QLabel()
         self.label.setObjectName("helperStatus")
         window.statusBar().addPermanentWidget(self.label)
         window.installEventFilter(self)
+        from app.ui.widgets.common import language_signal
+
+        language_signal().changed.connect(self._render)
 
     # -- start ---------------------------------------------------------------------------------
     def start(self) -> None:
@@ -277,7 +210,7 @@ class HelperHost(QObject):
                 raise HelperStartFailed(f"{type(exc).__name__}: {exc}") from exc
             return server
 
-        self._set_state("starting", tr("网页助手正在启动…", "Web helper starting…"))
+        self._set_state("starting", ("网页助手正在启动…", "Web helper starting…"))
         self.window.runner.submit(run, name="helper-start", on_result=self._started, on_error=self._failed)
 
     def _started(self, server: Any) -> None:
@@ -290,25 +223,27 @@ class HelperHost(QObject):
         self.tray = HelperTray(server, self)
         self.tray.show()
         hubs = len(server.policy.hubs) if server.policy is not None else 0
-        text = tr(f"网页助手：127.0.0.1:{server.port}（{hubs} 个平台）",
-                  f"Web helper: 127.0.0.1:{server.port} ({hubs} hub{'s' if hubs != 1 else ''})")
-        self._set_state("running", text)
+        self._set_state("running", (f"网页助手：127.0.0.1:{server.port}（{hubs} 个平台）",
+                                    f"Web helper: 127.0.0.1:{server.port} ({hubs} hub{'s' if hubs != 1 else ''})"))
         for owner in server.skipped:
             self.window.notify(tr(f"网页助手端口 {owner.describe()} 被占用，改用 {server.port}。",
                                   f"Helper port {owner.describe()} is taken; using {server.port}."))
 
     def _failed(self, exc: BidSealError) -> None:
         self.error = exc
-        self._set_state("failed", tr("网页助手未启动", "Web helper not running"),
-                        f"{exc.zh}\n{exc.en}")
         self.label.setStyleSheet("color:#b00000")
+        self._set_state("failed", ("网页助手未启动", "Web helper not running"), f"{exc.zh}\n{exc.en}")
         self.window.notify(tr("网页助手未启动：", "The web helper did not start: ") + error_text(exc))
 
-    def _set_state(self, state: str, text: str, tooltip: str = "") -> None:
-        self.state = state
-        self.label.setText(text)
-        self.label.setToolTip(tooltip or text)
+    def _set_state(self, state: str, text: Text, tooltip: str = "") -> None:
+        """The label shows ``text`` in the window's language; the tooltip has both (or ``tooltip``)."""
+        self.state, self.text = state, text
+        self.label.setToolTip(tooltip or f"{text[0]}\n{text[1]}")
+        self._render()
         self.state_changed.emit(state)
+
+    def _render(self, *_: Any) -> None:
+        self.label.setText(pick(self.text))
 
     # -- stop ----------------------------------------------------------------------------------
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
@@ -332,7 +267,7 @@ class HelperHost(QObject):
             self.tray.tray.hide()
         if server is not None:
             server.stop()
-            self._set_state("stopped", tr("网页助手已停止", "Web helper stopped"))
+            self._set_state("stopped", ("网页助手已停止", "Web helper stopped"))
 
 
 class HelperStartFailed(BidSealError):

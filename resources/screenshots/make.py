@@ -7,7 +7,8 @@ X server (Xvfb), for the README.
 virtual UKey in a throw-away folder, opens ``resources/samples/bid-sample.pdf`` and
 captures: the window with the key and no document, a bid with seals placed (keyword
 placement and a cross-page seal), BidSeal's PIN dialog, the signature panel after
-signing, and the English window. It fails (exit 1) when a screenshot is blank or when
+signing, and the English window (then ``part2.py``'s dialogs and ``helper_shots.py``'s
+web-helper consent and review). It fails (exit 1) when a screenshot is blank or when
 Chinese would render as boxes (the CJK glyphs are missing from the font Qt uses).
 """
 
@@ -28,9 +29,9 @@ if str(REPO) not in sys.path:
 
 SAMPLE = REPO / "resources" / "samples" / "bid-sample.pdf"
 SHOTS = ("01-start.png", "02-seals-placed.png", "03-pin-dialog.png", "04-signature-panel.png", "05-english.png")
-from resources.screenshots import part2  # noqa: E402  (envelopes, batch, diagnostics, settings)
+from resources.screenshots import helper_shots, part2  # noqa: E402  (envelopes, batch, ...; the web helper)
 
-SHOTS += part2.SHOTS
+SHOTS += part2.SHOTS + helper_shots.SHOTS
 CJK_SAMPLE = "投标文件签章验证口令"
 
 
@@ -205,6 +206,7 @@ def make(out: Path) -> list[str]:
             _shoot(app, window, out / SHOTS[4])
             window.act_zh.trigger()
             problems += part2.shoot(app, window, tmp, out, lambda path: _shoot(app, window, path))
+            problems += helper_shots.shoot(app, window, tmp, out, lambda path: _shoot(app, window, path))
         window.shutdown()
         window.close()
         shutdown()

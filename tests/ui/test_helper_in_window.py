@@ -184,6 +184,23 @@ def test_declining_gets_the_refusal_and_asks_no_pin(qtbot: Any, window: Any, hos
         httpx.post(f"http://127.0.0.1:{port}/v1/status", headers=HEADERS, timeout=5)
 
 
+def test_a_page_that_stops_waiting_closes_the_pin_dialog_and_the_review(qtbot: Any, window: Any,
+                                                                        host: HelperHost, tmp_path: Path) -> None:
+    host.server.services.user_timeout = 2.5
+    pending = page_post(host, "login", json={"nonce": "N" * 44})
+    approve_consent(qtbot, host)
+    qtbot.waitUntil(lambda: host.pins.current is not None and host.pins.current.isVisible(), timeout=20000)
+    assert reply(qtbot, pending).json()["error"]["code"] == "ERR_USER_TIMEOUT"
+    qtbot.waitUntil(lambda: host.pins.current is None, timeout=5000)  # withdrawn, nothing typed
+
+    sent = make_bid(tmp_path / "from-page.pdf", pages=1)
+    pending = page_post(host, "sign-pdf", content=sent.read_bytes(), headers={"Content-Type": "application/pdf"})
+    approve_consent(qtbot, host)
+    qtbot.waitUntil(lambda: window.review is not None, timeout=30000)
+    assert reply(qtbot, pending).json()["error"]["code"] == "ERR_USER_TIMEOUT"
+    qtbot.waitUntil(lambda: window.review is None and not window.banner.isVisible(), timeout=5000)
+
+
 def test_sign_pdf_is_reviewed_and_sealed_in_the_window(qtbot: Any, window: Any, host: HelperHost,
                                                        tmp_path: Path, root_der: bytes) -> None:
     sent = make_bid(tmp_path / "from-page.pdf", pages=3, keyword_pages=(2,))
@@ -232,6 +249,9 @@ def test_a_taken_port_is_a_sentence_not_a_traceback(qtbot: Any, window: Any, sof
             assert host.state == "failed" and host.server is None
             assert host.error is not None and host.error.code == "ERR_PORTS_IN_USE"
             assert host.label.text() == "网页助手未启动"
+            window.act_en.trigger()
+            assert host.label.text() == "Web helper not running"
+            window.act_zh.trigger()
             assert str(port) in host.label.toolTip() and "helper" in host.label.toolTip()
             assert "端口" in window.last_notice and "Traceback" not in window.last_notice
         finally:
