@@ -34,8 +34,10 @@ pool = concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="
 
 def start_host(qtbot: Any, window: Any, softskf_lib: str, ports: tuple[int, ...] = (0,)) -> HelperHost:
     host = HelperHost(window, keys=TokenKeys([softskf_lib]), ports=ports, enable_after_ms=300)
+    started = time.perf_counter()
     host.start()
     qtbot.waitUntil(lambda: host.state in ("running", "failed"), timeout=20000)
+    print(f"\nhelper {host.state} {1000 * (time.perf_counter() - started):.0f} ms after start()")
     return host
 
 
