@@ -89,20 +89,20 @@ class QtPinSource(UiQuestions):
 
     def present(self, ticket: Ticket) -> None:
         prompt: PinPrompt = ticket.question
-        pin, view = ticket.extra
+        pin_state, view = ticket.extra
         title = tr(*view.title) if view is not None else f"{prompt.certificate_label}（{prompt.device}）"
         zh, en = OPERATION_TEXT.get(prompt.operation, (prompt.operation, prompt.operation))
         operation = tr(f"网站 {prompt.origin} 请求：{zh}", f"{prompt.origin} asks: {en}")
         error = "" if prompt.retries_left is None else tr(
             f"口令错误，还可尝试 {prompt.retries_left} 次。", f"Wrong PIN; {prompt.retries_left} tries left.")
-        dialog = PinDialog(title, operation, pin, self.window, error=error,
+        dialog = PinDialog(title, operation, pin_state, self.window, error=error,
                            demo=bool(view is not None and view.is_demo))
         dialog.setWindowFlag(Qt.WindowType.WindowStaysOnTopHint, True)
 
-        def pin(code: int) -> bytearray | None:
+        def typed(code: int) -> bytearray | None:
             return dialog.take_pin() if code == PinDialog.DialogCode.Accepted else None
 
-        self.open_dialog(ticket, dialog, pin, discard=lambda v: wipe(v) if v is not None else None)
+        self.open_dialog(ticket, dialog, typed, discard=lambda v: wipe(v) if v is not None else None)
 
 
 class WindowReview(UiQuestions):
