@@ -103,6 +103,9 @@ class Settings:
             except (KeyError, IndexError, ValueError) as exc:
                 raise _invalid(name, f"文件命名规则无效：{pattern}（可用 {{stem}} {{name}} {{suffix}}）。",
                                f"Invalid naming pattern: {pattern} (use {{stem}}, {{name}}, {{suffix}}).") from exc
+        if not isinstance(self.helper_enabled, bool):
+            raise _invalid("helper_enabled", "“运行网页助手”只能是开或关（true / false）。",
+                           "“Run the web helper” must be on or off (true / false).")
         for lib in self.skf_libraries:
             if not lib or "\0" in lib:
                 raise _invalid("skf_libraries", "SKF 驱动库路径无效。", "Invalid SKF library path.")

@@ -323,3 +323,7 @@ def test_the_setting_turns_the_helper_off(qtbot: Any, window: Any, tmp_path: Pat
     assert '"enabled": false' in path.read_text(encoding="utf-8")
     settings.save(settings.Settings(), path)
     assert settings.load().helper_enabled is True and '"enabled"' not in path.read_text(encoding="utf-8")
+    with pytest.raises(settings.SettingsError):
+        settings.save(settings.Settings(helper_enabled="false"), path)  # type: ignore[arg-type]
+    path.write_text('{"helper": {"enabled": "no"}}', encoding="utf-8")
+    assert settings.load().helper_enabled is True and settings.load().problems  # a bad value: the default
