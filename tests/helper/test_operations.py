@@ -191,11 +191,12 @@ def test_scripted_consent_records_the_project(helper: Running) -> None:
 
 class WindowSignsReview(ScriptedReview):
     """Like the GUI's sealing workspace: the front end seals the reviewed file itself and
-    hands back the signed file (``forge`` replaces it with another document instead)."""
+    hands back the signed file (``forge`` replaces it with another document instead;
+    ``signer_pki`` seals with another key than the one the bidder consented to)."""
 
-    def __init__(self, pki: DemoPKI, seal_png: bytes, forge: bool = False) -> None:
+    def __init__(self, pki: DemoPKI, seal_png: bytes, forge: bool = False, signer_pki: DemoPKI | None = None) -> None:
         super().__init__()
-        self.pki, self.seal_png, self.forge = pki, seal_png, forge
+        self.pki, self.seal_png, self.forge = signer_pki or pki, seal_png, forge
 
     async def review(self, request):  # type: ignore[no-untyped-def]
         from app.helper.review import ReviewResult, placement_for
@@ -213,15 +214,20 @@ class WindowSignsReview(ScriptedReview):
         return ReviewResult(True, signed_pdf=out)
 
 
-@pytest.mark.parametrize("forge", [False, True])
-def test_sign_pdf_sealed_by_the_window(tmp_path: Path, pki: DemoPKI, seal_png: bytes, forge: bool) -> None:
+@pytest.mark.parametrize("case", ["consented key", "forged document", "another key"])
+def test_sign_pdf_sealed_by_the_window(tmp_path: Path, pki: DemoPKI, hub_pki: DemoPKI, seal_png: bytes,
+                                       case: str) -> None:
+    # The window seals with the key selected in its own panel; a file sealed with any other
+    # certificate than the consented one must not reach the page.
     pdf = Path(__file__).resolve().parents[2] / "resources" / "samples" / "bid-sample.pdf"
     keys = SoftwareKeys(pki.signer(), pki.unwrapper(), seals={"company": seal_png})
-    running = start_helper(tmp_path, keys, review=WindowSignsReview(pki, seal_png, forge))
+    review = WindowSignsReview(pki, seal_png, forge=case == "forged document",
+                               signer_pki=hub_pki if case == "another key" else None)
+    running = start_helper(tmp_path, keys, review=review)
     try:
         with running.client(**{"Content-Type": "application/pdf"}) as c:
             r = c.post("/v1/sign-pdf", content=pdf.read_bytes())
-        if forge:
+        if case != "consented key":
             assert r.json()["error"]["code"] == "ERR_INVALID_DATA"
         else:
             assert r.status_code == 200 and r.content.startswith(pdf.read_bytes())

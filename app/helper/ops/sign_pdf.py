@@ -25,10 +25,11 @@ from app.gm.sm3 import SM3
 from app.helper.consent import Fact
 from app.helper.errors import HelperError
 from app.helper.guard import Caller
-from app.helper.keys import KeySession
+from app.helper.keys import KeyIdentity, KeySession
 from app.helper.review import ReviewRequest, ReviewResult, SignHints
 from app.helper.service import HelperServices, KeyOperation, Reply, key_operation, with_user_timeout
 from app.pdfsign import Seal, seal_pdf
+from app.pdfsign.verify import verify_pdf
 from app.spool import spool_dir
 
 
@@ -57,6 +58,21 @@ def _sm3_prefix(path: Path, length: int) -> bytes:
             h.update(block)
             left -= len(block)
     return h.digest()
+
+
+def _check_front_end_signer(path: Path, original_size: int, identity: KeyIdentity) -> None:
+    """A file the window sealed must carry only intact signatures made with the
+    certificate the bidder consented to for this page: the window signs with the key
+    selected in its own key panel, which need not be the one named in the consent."""
+    cert = identity.sign_certificate
+    report = verify_pdf(path)
+    new = [s for s in report.signatures if s.kind != "timestamp" and s.byte_range
+           and s.byte_range[2] + s.byte_range[3] > original_size]
+    if cert is None or not new or any(not s.integrity or s.certificate_serial != cert.serial_hex
+                                      or s.issuer != cert.issuer.rfc4514() for s in new):
+        raise HelperError("ERR_INVALID_DATA", zh="签章所用证书不是您在确认窗口中同意的证书，已拒绝返回。",
+                          en="The document was not sealed with the certificate you approved for this page; "
+                             "it was not returned.")
 
 
 async def handle(services: HelperServices, caller: Caller) -> Reply:
@@ -89,6 +105,7 @@ async def handle(services: HelperServices, caller: Caller) -> Reply:
             raise HelperError("ERR_USER_CANCELLED")
         if result.signed_pdf is not None:  # sealed in the window's own session
             await asyncio.to_thread(shutil.move, str(result.signed_pdf), str(out))
+            await asyncio.to_thread(_check_front_end_signer, out, spool.size, state.identity)
             return True
         if result.seal not in state.identity.seals:
             raise HelperError("ERR_CERT_NOT_FOUND", zh=f"UKey 中没有「{result.seal}」印章图片。",
