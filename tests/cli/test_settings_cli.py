@@ -46,3 +46,15 @@ def test_add_library_checks_it_first(softskf_lib, tmp_path, capsys):
     assert main(["settings", "remove-library", softskf_lib]) == 0
     assert settings.load().skf_libraries == ()
     assert main(["settings", "remove-library", softskf_lib]) == 2
+
+
+def test_helper_switch(capsys):
+    # the window's "run the web helper" switch, from a terminal (e.g. a server without a desktop)
+    assert main(["settings", "set", "helper", "off"]) == 0
+    assert settings.load().helper_enabled is False
+    assert main(["settings"]) == 0
+    assert "helper: off" in capsys.readouterr().out
+    assert main(["settings", "set", "helper", "maybe"]) == 2
+    assert "on 或 off" in capsys.readouterr().err and settings.load().helper_enabled is False
+    assert main(["settings", "unset", "helper"]) == 0
+    assert settings.load().helper_enabled is True

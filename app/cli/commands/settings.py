@@ -25,7 +25,23 @@ KEYS = {
     "language": "language", "tsa-url": "tsa_url", "tsa-username": "tsa_username",
     "output-folder": "output_folder", "sealed-name": "sealed_name", "envelope-name": "envelope_name",
     "decrypted-name": "decrypted_name", "recovery-file": "recovery_file", "time-server": "time_server",
+    "helper": "helper_enabled",
 }
+
+#: On/off settings and the words that turn them on or off.
+_SWITCHES = {"helper_enabled"}
+_ON, _OFF = {"on", "true", "yes", "1", "开"}, {"off", "false", "no", "0", "关"}
+
+
+def _value(field: str, text: str) -> object:
+    """The typed value of ``bidseal settings set KEY TEXT`` (switches take on/off)."""
+    if field not in _SWITCHES:
+        return text
+    word = text.strip().lower()
+    if word in _ON | _OFF:
+        return word in _ON
+    raise BidSealError(f"“{text}”不是开关值：请用 on 或 off。", f"'{text}' is not a switch value: use on or off.",
+                       code="ERR_USAGE", details={"value": text})
 
 
 def register(subparsers: Any) -> None:
@@ -80,6 +96,7 @@ def cmd_show(args: argparse.Namespace) -> int:
         return EXIT_OK
     print(tr("设置文件", "Settings file") + f": {shown['file']}")
     for key, value in shown["settings"].items():
+        value = ("on" if value else "off") if isinstance(value, bool) else value
         print(f"  {key}: {value if value not in (None, [], '') else '-'}")
     for problem in shown["problems"]:
         print("  ! " + problem)
@@ -87,7 +104,8 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def cmd_set(args: argparse.Namespace) -> int:
-    return _run(lambda: settings.update(**{KEYS[args.key]: args.value}), args)
+    field = KEYS[args.key]
+    return _run(lambda: settings.update(**{field: _value(field, args.value)}), args)
 
 
 def cmd_unset(args: argparse.Namespace) -> int:
