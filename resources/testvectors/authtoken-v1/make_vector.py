@@ -18,9 +18,9 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[2]))
 
 from app.authtoken import challenge, create_token  # noqa: E402
+from app.demo.pki import DEMO_UNIT_CODE, CertificateAuthority, Subject  # noqa: E402
 from app.gm import sm2  # noqa: E402
 from app.gm.keyops import SoftwareSigner  # noqa: E402
-from app.demo.pki import DEMO_UNIT_CODE, CertificateAuthority, Subject  # noqa: E402
 
 ORIGIN = "https://hub.example.cn"
 NONCE = "qhXZ2JbHK0n5FDJjN6gqG4Rz1Cj7vFvB9r0FQw5iXn8="
