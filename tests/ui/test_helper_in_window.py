@@ -218,8 +218,10 @@ def test_sign_pdf_is_reviewed_and_sealed_in_the_window(qtbot: Any, window: Any, 
                     and Path(window.doc.path) == window.review.copy, timeout=30000)
     assert window.banner.isVisible() and HUB in window.banner.text.text()
     assert window.review.copy.read_bytes() == data
+    # the hints are applied once the document has opened: read the dialog inside the wait
+    qtbot.waitUntil(lambda: window.placement_dialog is not None and window.placement_dialog.spots is not None,
+                    timeout=30000)
     dialog = window.placement_dialog
-    qtbot.waitUntil(lambda: dialog is not None and dialog.spots is not None, timeout=30000)
     qtbot.mouseClick(dialog.confirm, Qt.MouseButton.LeftButton)
     assert [s.page for s in window.viewer.plan.seals] == [2]
     qtbot.mouseClick(window.banner.accept_button, Qt.MouseButton.LeftButton)

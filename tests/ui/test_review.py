@@ -34,8 +34,11 @@ def test_review_with_keyword_hint_then_sign(qtbot: Any, window: Any, tmp_path: P
     assert window.banner.isVisible() and ORIGIN in window.banner.text.text()
     assert window.banner.accept_button.text() == "签章并返回"
     # the keyword hint pre-fills and previews; nothing is placed until the bidder confirms
+    # (the hints are applied once the document has opened, which may be a moment after
+    # window.doc is set: read the dialog inside the wait, not before it)
+    qtbot.waitUntil(lambda: window.placement_dialog is not None and window.placement_dialog.spots is not None,
+                    timeout=30000)
     dialog = window.placement_dialog
-    qtbot.waitUntil(lambda: dialog is not None and dialog.spots is not None, timeout=30000)
     assert window.viewer.plan.empty
     qtbot.mouseClick(dialog.confirm, Qt.MouseButton.LeftButton)
     assert [s.page for s in window.viewer.plan.seals] == [2]
