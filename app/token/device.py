@@ -28,6 +28,7 @@ from typing import Any
 from app.cancel import Cancel
 from app.errors import BidSealError
 from app.gm.errors import GMError
+from app.gm.ses import SESeal
 from app.gm.sm2 import PublicKey
 from app.gm.x509 import Certificate
 from app.sensitive import wipe
@@ -51,6 +52,7 @@ from app.token.errors import (
 from app.token.host_client import HostPool, TokenHost, get_pool
 from app.token.identity import PNG_MAGIC, DeviceInfo, Identity, PinInfo, seal_kind
 from app.token.registry import Candidate, candidates
+from app.token.ses_seals import read_ses_seals
 from app.token.skf_ffi import ADMIN_TYPE, USER_TYPE
 
 PinLike = str | bytes | bytearray
@@ -272,10 +274,11 @@ def _scan_device(host: _Calls, rep: DeviceReport, name: str) -> DeviceReport:
             rep.applications = list(host.call("enum_application", hdev))
             for app in rep.applications:
                 with opened(host, "open_application", hdev, app) as happ:
-                    seals, seal_warnings = _read_seals(host, happ)
+                    seals, seal_warnings, ses_seals = _read_seals(host, happ)
                     for con in host.call("enum_container", happ):
                         try:
-                            ident = _read_identity(host, happ, rep, app, con, seals, seal_warnings)
+                            ident = _read_identity(host, happ, rep, app, con, seals, seal_warnings,
+                                                   ses_seals)
                         except (CertificateInvalid, GMError) as exc:
                             rep.problems.append(exc)
                             continue
@@ -288,13 +291,14 @@ def _scan_device(host: _Calls, rep: DeviceReport, name: str) -> DeviceReport:
     return rep
 
 
-def _read_seals(host: _Calls, happ: str) -> tuple[dict[str, bytes], list[str]]:
+def _read_seals(host: _Calls, happ: str) -> tuple[dict[str, bytes], list[str], dict[str, SESeal]]:
+    """PNG seals (kind -> bytes), warnings, and SESeal files (file name -> seal, see app/token/ses_seals)."""
     seals: dict[str, bytes] = {}
     warnings: list[str] = []
     try:
         files = host.call("enum_files", happ)
     except NotSupported:
-        return seals, warnings
+        return seals, warnings, {}
     for f in files:
         kind = seal_kind(f)
         if kind is None:
@@ -312,7 +316,8 @@ def _read_seals(host: _Calls, happ: str) -> tuple[dict[str, bytes], list[str]]:
             warnings.append(f"印章文件 {f} 不是 PNG 图片 / seal file {f} is not a PNG image")
             continue
         seals[kind] = data
-    return seals, warnings
+    ses_seals, ses_warnings = read_ses_seals(host, happ, list(files))
+    return seals, warnings + ses_warnings, ses_seals
 
 
 def _export_cert(host: _Calls, hcon: str, sign: bool) -> bytes | None:
@@ -350,7 +355,8 @@ def _parse_cert(der: bytes, rep: DeviceReport, app: str, con: str, sign: bool) -
 
 
 def _read_identity(host: _Calls, happ: str, rep: DeviceReport, app: str, con: str,
-                   seals: dict[str, bytes], seal_warnings: list[str]) -> Identity | None:
+                   seals: dict[str, bytes], seal_warnings: list[str],
+                   ses_seals: dict[str, SESeal] | None = None) -> Identity | None:
     with opened(host, "open_container", happ, con) as hcon:
         sign_der = _export_cert(host, hcon, True)
         enc_der = _export_cert(host, hcon, False)
@@ -383,7 +389,7 @@ def _read_identity(host: _Calls, happ: str, rep: DeviceReport, app: str, con: st
                         "encipherment key usage")
     return Identity(library=host.library, device=rep.name, application=app, container=con,
                     sign_certificate=sign_cert, enc_certificate=enc_cert, seals=seals, device_info=rep.info,
-                    warnings=tuple(warnings))
+                    warnings=tuple(warnings), ses_seals=ses_seals or {})
 
 
 def list_identities(libraries: Iterable[str | os.PathLike[str] | Candidate] | None = None, *,

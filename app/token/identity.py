@@ -24,6 +24,7 @@ from typing import Any
 from app.demo.pki import (
     is_demo_certificate as is_demo_certificate,  # re-exported: app.token.is_demo_certificate
 )
+from app.gm.ses import SESeal
 from app.gm.x509 import Certificate
 from app.token.registry import is_softkey_library
 
@@ -124,9 +125,12 @@ class Identity:
     seals: Mapping[str, bytes] = field(default_factory=dict, compare=False, hash=False)
     device_info: DeviceInfo | None = field(default=None, compare=False, hash=False)
     warnings: tuple[str, ...] = field(default=(), compare=False, hash=False)
+    #: National-format seals (SESeal files, see app/token/ses_seals): file name -> seal.
+    ses_seals: Mapping[str, SESeal] = field(default_factory=dict, compare=False, hash=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "seals", MappingProxyType(dict(self.seals)))
+        object.__setattr__(self, "ses_seals", MappingProxyType(dict(self.ses_seals)))
 
     @property
     def is_demo(self) -> bool:
@@ -147,6 +151,10 @@ class Identity:
         return f"{demo}{unit or self.container} ({self.device})"
 
     def summary(self) -> dict[str, Any]:
+        from app.token.ses_seals import (
+            seal_summary as ses_seal_summary,  # (ses_seals imports this module)
+        )
+
         def cert(c: Certificate | None) -> dict[str, Any] | None:
             if c is None:
                 return None
@@ -164,6 +172,7 @@ class Identity:
             "sign_certificate": cert(self.sign_certificate),
             "enc_certificate": cert(self.enc_certificate),
             "seals": {k: {"file": seal_file_name(k), "bytes": len(v)} for k, v in sorted(self.seals.items())},
+            "ses_seals": {name: ses_seal_summary(seal) for name, seal in sorted(self.ses_seals.items())},
             "warnings": list(self.warnings),
             "demo": self.is_demo,
         }

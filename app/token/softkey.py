@@ -148,6 +148,7 @@ def init_softkey(
     application: str = DEFAULT_APPLICATION,
     container: str = DEFAULT_CONTAINER,
     seals: bool = True,
+    ses_seal: str | None = None,
     force: bool = False,
     auth_key: bytes = FACTORY_AUTH_KEY,
     timeout: float | None = None,
@@ -157,7 +158,9 @@ def init_softkey(
 
     ``enable`` (default) records that the user enabled the virtual key, so key discovery
     offers it from now on (``bidseal softkey init``); ``bidseal demo`` enables it for its
-    own run only."""
+    own run only. ``ses_seal`` names an application file to hold a demo GB/T 38540 SESeal
+    (made by the demo CA for the signing certificate, the company seal as picture), as a
+    CA key with seals from a seal-making system carries; e.g. ``seal_company.esl``."""
     store_p = Path(store or default_store())
     lib = str(library or softskf_path())
     subject = subject or Subject(unit_name=DEFAULT_UNIT, unit_code=DEMO_UNIT_CODE, legal_name=DEFAULT_LEGAL,
@@ -219,6 +222,15 @@ def init_softkey(
                 host.call("create_file", happ, name, len(png), SECURE_ANYONE_ACCOUNT, SECURE_USER_ACCOUNT)
                 host.call("write_file_all", happ, name, png)
                 written.append(name)
+        if ses_seal:
+            from app.demo.ses_maker import make_demo_seal
+            from app.token.seal_images import company_seal
+
+            der = make_demo_seal(ca, [sign_cert], company_seal(subject.unit_name, code=subject.unit_code),
+                                 name=f"{subject.unit_name}投标专用章").der
+            host.call("create_file", happ, ses_seal, len(der), SECURE_ANYONE_ACCOUNT, SECURE_USER_ACCOUNT)
+            host.call("write_file_all", happ, ses_seal, der)
+            written.append(ses_seal)
         host.call("clear_secure_state", happ)
         if enable:
             enable_softkey("bidseal softkey init", store_p)
