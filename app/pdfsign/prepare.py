@@ -128,6 +128,8 @@ class SignatureInfo:
     reason: str | None = None
     location: str | None = None
     contact: str | None = None
+    #: ``adbe.pkcs7.detached`` (CMS, the default) or ``GM.sm2seal`` (a GB/T 38540 SES_Signature)
+    sub_filter: str = "adbe.pkcs7.detached"
 
 
 @dataclass(frozen=True)
@@ -599,9 +601,15 @@ def _rect(r: Sequence[float]) -> bytes:
     return ("[" + " ".join(fmt_num(v) for v in r) + "]").encode("ascii")
 
 
+def _sub_filter(name: str) -> bytes:
+    if name not in ("adbe.pkcs7.detached", "GM.sm2seal"):
+        raise ValueError(f"unsupported SubFilter {name!r}")
+    return name.encode("ascii")
+
+
 def _sig_dict(info: SignatureInfo) -> bytes:
     parts = [
-        b"<</Type/Sig/Filter/Adobe.PPKLite/SubFilter/adbe.pkcs7.detached",
+        b"<</Type/Sig/Filter/Adobe.PPKLite/SubFilter/" + _sub_filter(info.sub_filter),
         b"/ByteRange" + BYTERANGE_PLACEHOLDER.encode(),
         b"/Contents<" + b"00" * info.contents_size + b">",
         b"/M" + _text(pdf_date(info.signing_time)),

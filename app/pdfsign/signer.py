@@ -59,6 +59,8 @@ from app.cancel import Cancel, is_cancelled
 from app.errors import BidSealError
 from app.gm import cms, sm2
 from app.gm.keyops import DigestSigner
+from app.gm.ses import SESeal, SESSignature, build_signature
+from app.gm.ses.signature import der_prefix
 from app.gm.x509 import Certificate
 from app.pdfsign import byterange
 from app.pdfsign.appearance import ImageObjects, SealImage, image_objects
@@ -134,6 +136,9 @@ class SealOptions:
     verify: bool = True
     trust_roots: tuple[Certificate, ...] = ()
     field_base: str = "BidSeal"
+    #: seal in GB/T 38540 format: /SubFilter /GM.sm2seal with an SES_Signature made with
+    #: this SESeal in /Contents (``--format gbt38540``); None = adbe.pkcs7.detached CMS
+    ses_seal: SESeal | None = None
 
 
 @dataclass(frozen=True)
@@ -321,6 +326,8 @@ def preflight(input_path: str | os.PathLike[str], seals: Sequence[Seal]) -> None
 def _contents_size(cert: Certificate, options: SealOptions) -> int:
     if options.contents_size:
         return options.contents_size
+    if options.ses_seal is not None:  # TBS_Sign = the seal + time + hash + name; + cert, alg, signature
+        return len(options.ses_seal.der) + len(cert.der) + DEFAULT_CONTENTS_MARGIN
     size = cms.estimate_size(cert, chain=options.chain) + DEFAULT_CONTENTS_MARGIN
     if options.timestamp_url:
         size += TIMESTAMP_RESERVE
@@ -348,6 +355,7 @@ def _sign_one(
         reason=seal.reason,
         location=seal.location,
         contact=seal.contact,
+        sub_filter="GM.sm2seal" if options.ses_seal is not None else "adbe.pkcs7.detached",
     )
     prog.stage(Stage.PREPARE, 1.0)
     rev = prepare_revision(base, plan.spots.spots, image, info, options.field_base)
@@ -362,6 +370,15 @@ def _sign_one(
     digest = byterange.hash_ranges(tmp, br, prog.hashing(br[1] + br[3] - running.offset, 0.5), prefix=running)
 
     prog.stage(Stage.SIGN, 1.0)
+    if options.ses_seal is not None:
+        der = _ses_signature(options.ses_seal, digest, signer, cert, when, rev.field_name)
+        prog.stage(Stage.PATCH, 0.5)
+        byterange.patch_contents(tmp, ph, der)
+        return SignedSeal(
+            field_name=rev.field_name, kind=plan.spots.kind, pages=tuple(s.page + 1 for s in plan.spots.spots),
+            byte_range=br, signature_size=len(der), reserved_size=rev.contents_size, signing_time=when,
+            timestamped=False, message_digest=digest.hex(),
+        ), ph, digest
     prepared = cms.prepare_signed_attributes(digest, cert, chain=options.chain, signing_time=when)
     signature = signer.sign_digest(prepared.e)  # the one device operation for this seal
     if not sm2.verify_digest(cert.public_key, prepared.e, signature):
@@ -389,9 +406,44 @@ def _sign_one(
     return signed, ph, digest
 
 
+def _ses_signature(seal: SESeal, digest: bytes, signer: DigestSigner, cert: Certificate, when: datetime,
+                   field_name: str) -> bytes:
+    """A GB/T 38540 SES_Signature over the ranges' SM3: the device signs e = SM3(Z || TBS_Sign)."""
+
+    def sign(tbs: bytes) -> bytes:
+        e = sm2.compute_e(cert.public_key, tbs)
+        signature = signer.sign_digest(e)
+        if not sm2.verify_digest(cert.public_key, e, signature):
+            raise SelfVerificationError(
+                "UKey 返回的签名与签名证书不匹配，可能用错了容器或证书。",
+                "The UKey's signature does not match the signing certificate; it may have used the wrong container.",
+                field=field_name)
+        return signature
+
+    return build_signature(seal, None, cert.der, sign, property_info=field_name, signing_time=when,
+                           data_hash=digest).der
+
+
+def _verify_new_ses(raw: bytes, digest: bytes, cert: Certificate, field_name: str) -> None:
+    try:
+        sig = SESSignature.decode(der_prefix(raw))
+        check = sig.verify()
+        ok = check.signer == cert and sig.data_hash == digest
+    except BidSealError as exc:
+        raise SelfVerificationError(
+            "签章后自检失败：电子签章无效。", "Self-check after sealing failed: the electronic seal signature is invalid.",
+            field=field_name, reason=exc.en) from exc
+    if not ok:
+        raise SelfVerificationError("签章后自检失败：签名无效。",
+                                    "Self-check after sealing failed: the signature is not valid.", field=field_name)
+
+
 def _verify_new_signature(tmp: Path, ph: byterange.Placeholders, digest: bytes, cert: Certificate,
-                          field_name: str) -> None:
+                          field_name: str, ses: bool = False) -> None:
     raw = byterange.read_contents(tmp, ph)
+    if ses:
+        _verify_new_ses(raw, digest, cert, field_name)
+        return
     try:
         info = cms.verify_detached(raw, digest, require_single_signer=True)
     except BidSealError as exc:
@@ -459,6 +511,11 @@ def seal_pdf(
     cert = signer.certificate
     when = (options.signing_time or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
     check_certificate(cert, when)
+    if options.ses_seal is not None:
+        if options.timestamp_url:
+            raise PdfSignError("GB/T 38540 格式签章暂不支持时间戳。",
+                               "Time-stamping is not supported for GB/T 38540 format seals yet.")
+        options.ses_seal.verify(signer=cert, at=when)  # maker signature, holder, validity: before any signing
     src_stat = src.stat()
     try:
         out = AtomicFile(dst)
@@ -506,7 +563,7 @@ def seal_pdf(
                 images[key] = image_objects(plan.image)
             signed, ph, digest = _sign_one(base, plan, images[key], signer, cert, when, options, prog, running,
                                            start_compare if last else None)
-            _verify_new_signature(tmp, ph, digest, cert, signed.field_name)
+            _verify_new_signature(tmp, ph, digest, cert, signed.field_name, options.ses_seal is not None)
             if not last:
                 running.advance(tmp, ph.file_size)
             done.append(signed)

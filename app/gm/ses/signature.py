@@ -31,7 +31,7 @@ from app.gm.ses.common import (
     load,
     sm2_verifies,
 )
-from app.gm.ses.errors import SESDataHashError, SESSignatureError
+from app.gm.ses.errors import SESDataHashError, SESFormatError, SESSignatureError
 from app.gm.ses.seal import MakerCheck, SESeal
 from app.gm.sm3 import sm3
 from app.gm.x509 import Certificate
@@ -127,6 +127,39 @@ class SESSignature:
         return SignatureCheck(signer, uid, self.seal, maker, self.signing_time)
 
 
+def der_prefix(data: bytes) -> bytes:
+    """The first DER element of ``data`` (a PDF /Contents is zero-padded after it)."""
+    if len(data) < 2 or data[0] != 0x30:
+        raise bad_format("数据不是 DER 序列。", "The data is not a DER SEQUENCE.")
+    first = data[1]
+    if first < 0x80:
+        end = 2 + first
+    else:
+        n = first & 0x7F
+        if n == 0 or n > 4 or len(data) < 2 + n:
+            raise bad_format("DER 长度字段错误。", "Bad DER length field.")
+        end = 2 + n + int.from_bytes(data[2:2 + n], "big")
+    if end > len(data):
+        raise bad_format("数据被截断。", "The data is truncated.")
+    return data[:end]
+
+
+def looks_like_ses_signature(data: bytes) -> bool:
+    """An SES_Signature starts SEQUENCE{SEQUENCE{INTEGER version, ...}}; a CMS ContentInfo
+    starts SEQUENCE{OBJECT IDENTIFIER}. Used to recognise an SES_Signature placed under
+    an ``adbe.pkcs7.detached`` dictionary (a practice reported for some vendors)."""
+    try:
+        body = der_prefix(data)
+    except SESFormatError:
+        return False
+    hdr = 2 if body[1] < 0x80 else 2 + (body[1] & 0x7F)
+    inner = body[hdr:hdr + 8]
+    if len(inner) < 2 or inner[0] != 0x30:
+        return False
+    ihdr = 2 if inner[1] < 0x80 else 2 + (inner[1] & 0x7F)
+    return len(inner) > ihdr and inner[ihdr] == 0x02
+
+
 def _time_of(raw: bytes) -> datetime | None:
     """``timeInfo``: GeneralizedTime (V4), or a BIT/OCTET STRING holding time text (V1)."""
     value = core.Asn1Value.load(raw)
@@ -145,11 +178,15 @@ def _time_of(raw: bytes) -> datetime | None:
     return None
 
 
-def build_signature(seal: SESeal, document: bytes, signer_cert_der: bytes, sign: SignFn, *,
-                    property_info: str, signing_time: datetime) -> SESSignature:
-    """Seal ``document`` (its SM3 becomes ``dataHash``) with ``seal``, in the seal's version.
+def build_signature(seal: SESeal, document: bytes | None, signer_cert_der: bytes, sign: SignFn, *,
+                    property_info: str, signing_time: datetime, data_hash: bytes | None = None) -> SESSignature:
+    """Seal ``document`` (its SM3 becomes ``dataHash``; or pass ``data_hash`` when the
+    document was hashed while streaming) with ``seal``, in the seal's version.
     ``sign`` is the signer's SM3withSM2 (in production the UKey through app/token)."""
-    data_hash = sm3(document)
+    if data_hash is None:
+        if document is None:
+            raise bad_format("没有要签章的数据。", "Nothing to seal: no document and no data hash.")
+        data_hash = sm3(document)
     if seal.version == 1:
         stamp = aware(signing_time).strftime("%Y%m%d%H%M%SZ").encode()
         tbs: Any = asn1.TBSSignV1({"version": 1, "eseal": core.Any.load(seal.der),

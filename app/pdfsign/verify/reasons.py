@@ -82,6 +82,14 @@ REASONS: dict[str, tuple[Severity, str, str]] = {
     "SIGNING_TIME_MISSING": (_N, "签名中没有签署时间，按当前时间检查证书有效期。",
                              "The signature has no signing time; certificate validity was checked at the current time."),
     "TIMESTAMP_INVALID": (_I, "签名中的时间戳无效。", "The time-stamp in the signature is invalid."),
+    "SES_MALFORMED": (_I, "电子签章数据（SES_Signature）格式错误。", "The electronic seal signature (SES_Signature) is malformed."),
+    "SES_SEAL_INVALID": (_I, "签章中的电子印章制章签名无效：印章被改动或不是该制章人制作的。",
+                         "The seal inside the signature fails its maker's signature: altered, or not made by that maker."),
+    "SES_SEAL_NOT_BOUND": (_I, "签章人证书不在电子印章的证书列表中：无权使用该印章。",
+                           "The signer's certificate is not in the seal's certificate list: not entitled to this seal."),
+    "SES_SEAL_EXPIRED": (_I, "签章时电子印章不在有效期内。", "The seal was outside its validity period at signing time."),
+    "SES_MAKER_UNTRUSTED": (_U, "电子印章的制章人证书链不到受信任的根证书。",
+                            "The seal maker's certificate does not chain to a trusted root."),
     "TIMESTAMP_UNTRUSTED": (_N, "时间戳不可信（时间戳机构证书不受信任，或不是带关键扩展用途 timeStamping 的时间戳证书），"
                                 "其时间不被采用。",
                             "The time-stamp is not trusted (its authority's certificate is not trusted, or is not a "

@@ -6,6 +6,7 @@ from typing import Any
 
 from app.gm import cms as gm_cms
 from app.gm.errors import GMError
+from app.gm.ses.signature import looks_like_ses_signature
 from app.pdfsign.diff import ChangeReport, FieldLock, ModificationLevel
 from app.pdfsign.pdfstructure import (
     PdfDict,
@@ -28,6 +29,7 @@ from app.pdfsign.verify.reasons import (
     REASONS,
     _reason,
 )
+from app.pdfsign.verify.ses_checks import SES_SUBFILTERS, SESInfo, _verify_ses
 from app.pdfsign.verify.timestamps import _embedded_timestamp, _verify_doc_timestamp
 
 
@@ -132,7 +134,11 @@ def _verify_signature(ctx: _Context, fs: FoundSignature, index: int) -> Signatur
     rep.contact_info = _text(d.get("ContactInfo"))
     rep.name = _text(d.get("Name"))
     claimed_time = parse_pdf_date(_text(d.get("M")))
-    if sub_filter not in _SUPPORTED_SUBFILTERS and not is_ts:
+    raw_contents = d.get("Contents")
+    is_ses = sub_filter in SES_SUBFILTERS or (
+        sub_filter in _SUPPORTED_SUBFILTERS and isinstance(raw_contents, PdfString)
+        and looks_like_ses_signature(bytes(raw_contents)))
+    if sub_filter not in _SUPPORTED_SUBFILTERS and not is_ts and not is_ses:
         rep.add(_reason("UNSUPPORTED_SUBFILTER", str(sub_filter)))
 
     # 1. byte range and the /Contents gap
@@ -167,12 +173,15 @@ def _verify_signature(ctx: _Context, fs: FoundSignature, index: int) -> Signatur
             if not obj_start < end:
                 rep.add(_reason("BYTERANGE_GAP_MISMATCH", "signature dictionary outside the signed revision"))
 
-    # 3. CMS
+    # 3. CMS (or an SES_Signature: ses_checks)
     info: gm_cms.SignedDataInfo | None = None
+    ses: SESInfo | None = None
     if br is not None and isinstance(contents, PdfString):
         ranges = [(0, br[1]), (br[2], br[2] + br[3])]
         if is_ts:
             _verify_doc_timestamp(ctx, rep, bytes(contents), ranges)
+        elif is_ses:
+            ses = _verify_ses(ctx, rep, bytes(contents), ctx.hasher.digest(ranges)[0])
         else:
             digest, _ = ctx.hasher.digest(ranges)
             info = _verify_cms(ctx, rep, bytes(contents), digest, ranges)
@@ -196,6 +205,18 @@ def _verify_signature(ctx: _Context, fs: FoundSignature, index: int) -> Signatur
             _check_certificate(ctx, rep, info.signer_certificate, info.certificates, trusted_time, claimed)
         except GMError as exc:
             rep.add(_reason("CERT_MALFORMED", exc.en))
+    elif ses is not None and ses.signer_certificate is not None:
+        # the SES time is inside the signed TBS_Sign: the signer's protected claim, like signingTime
+        if ses.signing_time is not None:
+            rep.signing_time, rep.signing_time_source = ses.signing_time, "signing_time"
+        else:
+            rep.signing_time_source = "verification_time"
+            rep.add(_reason("SIGNING_TIME_MISSING"))
+        try:
+            _check_certificate(ctx, rep, ses.signer_certificate, [ses.signer_certificate], None,
+                               ses.signing_time or claimed_time)
+        except GMError as exc:
+            rep.add(_reason("CERT_MALFORMED", exc.en))
     elif rep.signing_time is None and claimed_time is not None and rep.kind != "timestamp":
         rep.signing_time, rep.signing_time_source = claimed_time, "pdf_m"
 
@@ -211,6 +232,7 @@ def _verify_signature(ctx: _Context, fs: FoundSignature, index: int) -> Signatur
         signed_rev is not None
         and not any(r.code in _INTEGRITY_CODES for r in rep.reasons)
         and (info is None or info.valid or rep.kind == "timestamp")
+        and (not is_ses or (ses is not None and ses.valid))
     )
     rep.finish()
     return rep
@@ -220,4 +242,5 @@ _INTEGRITY_CODES = frozenset({
     "BYTERANGE_MALFORMED", "BYTERANGE_OUT_OF_BOUNDS", "CONTENTS_MALFORMED", "BYTERANGE_GAP_MISMATCH",
     "COVERAGE_PARTIAL", "CMS_MALFORMED", "CMS_UNSUPPORTED", "SIGNATURE_INVALID", "DIGEST_MISMATCH",
     "SIGNER_CERT_MISSING", "SIG_DICT_MISSING", "SIG_DICT_COMPRESSED", "TIMESTAMP_INVALID",
+    "SES_MALFORMED", "SES_SEAL_INVALID", "SES_SEAL_NOT_BOUND", "SES_SEAL_EXPIRED",
 })
