@@ -135,3 +135,35 @@ def test_forged_maker_is_refused_before_signing(tmp_path: Path, bid_pdf: Path, p
     with pytest.raises(SESMakerSignatureError):
         seal_pdf(bid_pdf, tmp_path / "x.pdf", signer, [Seal(RectPlacement(1, (300, 600, 420, 720)), seal_png)],
                  options=SealOptions(ses_seal=make_demo_seal(fake, [pki.sign_cert], seal_png)))
+
+
+def test_openssl_independently_checks_the_pdf_ses_signature(tmp_path: Path, sealed: Path, pki) -> None:
+    """OpenSSL 3 (not our code): the signer's SM2 signature over TBS_Sign (GM/T 0009 ID), the
+    maker's over eSealInfo, and dataHash = SM3 of the /ByteRange bytes."""
+    from tests.gm.conftest_pki import openssl
+
+    data = sealed.read_bytes()
+    sig = SESSignature.decode(der_prefix(_contents(data)))
+    (tmp_path / "signer.pem").write_bytes(sig.signer_certificate.pem)
+    (tmp_path / "maker.pem").write_bytes(sig.seal.maker_certificate.pem)
+    (tmp_path / "tbs.der").write_bytes(sig.tbs_der)
+    (tmp_path / "tbs.sig").write_bytes(sig.signature)
+    (tmp_path / "info.der").write_bytes(sig.seal.seal_info_der)
+    (tmp_path / "seal.sig").write_bytes(sig.seal.signed_value)
+    for cert, msg, sig_file in (("signer.pem", "tbs.der", "tbs.sig"), ("maker.pem", "info.der", "seal.sig")):
+        openssl("x509", "-in", tmp_path / cert, "-pubkey", "-noout", "-out", tmp_path / (cert + ".pub"))
+        proc = openssl("pkeyutl", "-verify", "-pubin", "-inkey", tmp_path / (cert + ".pub"), "-rawin",
+                       "-digest", "sm3", "-pkeyopt", "distid:1234567812345678", "-in", tmp_path / msg,
+                       "-sigfile", tmp_path / sig_file, check=False)
+        assert proc.returncode == 0 and "Signature Verified Successfully" in proc.stdout, proc.stdout + proc.stderr
+    # a changed TBS byte: OpenSSL refuses too
+    (tmp_path / "tbs.der").write_bytes(sig.tbs_der[:-1] + bytes([sig.tbs_der[-1] ^ 1]))
+    proc = openssl("pkeyutl", "-verify", "-pubin", "-inkey", tmp_path / "signer.pem.pub", "-rawin",
+                   "-digest", "sm3", "-pkeyopt", "distid:1234567812345678", "-in", tmp_path / "tbs.der",
+                   "-sigfile", tmp_path / "tbs.sig", check=False)
+    assert proc.returncode != 0
+    start = data.index(b"/ByteRange[") + len(b"/ByteRange[")
+    a, b, c, n = (int(x) for x in data[start:data.index(b"]", start)].split())
+    (tmp_path / "ranges.bin").write_bytes(data[a:a + b] + data[c:c + n])
+    out = openssl("dgst", "-sm3", "-r", tmp_path / "ranges.bin").stdout.split()[0]
+    assert bytes.fromhex(out) == sig.data_hash
