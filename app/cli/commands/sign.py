@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import sys
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
@@ -85,6 +86,13 @@ def register(subparsers: Any) -> None:
     seal = p.add_argument_group("印章与签名信息 / seal and signature details")
     seal.add_argument("--seal", metavar="NAME", help="UKey 中的印章（company、legal…）/ seal image on the UKey")
     seal.add_argument("--seal-image", metavar="PNG", help="使用该图片作为印章 / use this PNG as the seal")
+    seal.add_argument("--format", dest="sig_format", choices=["adbe.pkcs7.detached", "gbt38540"],
+                      default="adbe.pkcs7.detached",
+                      help="签名格式：adbe.pkcs7.detached（默认）或 gbt38540（GB/T 38540 电子签章，/SubFilter /GM.sm2seal）"
+                           " / signature format: adbe.pkcs7.detached (default) or gbt38540 (GB/T 38540 seal)")
+    seal.add_argument("--ses-seal", metavar="NAME|FILE.esl",
+                      help="gbt38540 用的电子印章：UKey 中的印章文件名或 .esl 文件（UKey 中只有一个时可省略）"
+                           " / the SESeal for gbt38540: a seal file on the UKey or an .esl file")
     seal.add_argument("--reason", help="签章原因 / reason")
     seal.add_argument("--location", help="签章地点 / location")
     seal.add_argument("--tsa", metavar="URL", help="RFC 3161 时间戳服务地址（默认不使用）/ time-stamp URL (off)")
@@ -248,6 +256,7 @@ def _signer(args: argparse.Namespace) -> Iterator[tuple[Any, Mapping[str, bytes]
         signer = _soft_signer(args)
         check_certificate(signer.certificate, datetime.now(UTC))
         _check_placement(args, {}, ())
+        args.ses_seal_obj = _ses_seal(args, {}, signer.certificate)
         yield signer, {}
         return
     ident = _choose_signer(args)
@@ -255,8 +264,32 @@ def _signer(args: argparse.Namespace) -> Iterator[tuple[Any, Mapping[str, bytes]
     assert ident.sign_certificate is not None
     check_certificate(ident.sign_certificate, datetime.now(UTC))
     _check_placement(args, ident.seals, ident.warnings)
+    args.ses_seal_obj = _ses_seal(args, getattr(ident, "ses_seals", {}), ident.sign_certificate)
     with open_for(args, ident, "sign") as session:
         yield session.signer, ident.seals
+
+
+def _ses_seal(args: argparse.Namespace, key_seals: Mapping[str, Any], cert: Any) -> Any:
+    """The SESeal for ``--format gbt38540`` (None for CMS), checked before the PIN: the
+    maker's signature, that ``cert`` is one of its holders, and that it is valid now."""
+    if args.sig_format != "gbt38540":
+        if args.ses_seal:
+            raise _usage("--ses-seal 只用于 --format gbt38540。", "--ses-seal goes with --format gbt38540.")
+        return None
+    from app.gm.ses import SESeal
+
+    if args.ses_seal and args.ses_seal in key_seals:
+        seal = key_seals[args.ses_seal]
+    elif args.ses_seal:
+        seal = SESeal.decode(read_input(args.ses_seal))
+    elif len(key_seals) == 1:
+        seal = next(iter(key_seals.values()))
+    else:
+        names = ", ".join(sorted(key_seals)) or "无 / none"
+        raise _usage(f"请用 --ses-seal 指定电子印章（UKey 中的印章文件：{names}）。",
+                     f"Choose the electronic seal with --ses-seal (seal files on the UKey: {names}).")
+    seal.verify(signer=cert, at=datetime.now(UTC))
+    return seal
 
 
 def _check_placement(args: argparse.Namespace, key_seals: Mapping[str, bytes], warnings: Sequence[str]) -> None:
@@ -421,6 +454,8 @@ def cmd_sign(args: argparse.Namespace) -> int:
         raise _usage("输入文件夹中没有需要签章的 PDF。", "The input folder has no PDF files to seal.",
                      folder=args.batch, skipped=[s.to_dict() for s in plan.reported()])
     with _signer(args) as (signer, seal_images):
+        if getattr(args, "ses_seal_obj", None) is not None:
+            options = dataclasses.replace(options, ses_seal=args.ses_seal_obj)
         seals = _seal_requests(args, _seal_image(args, seal_images))
         if plan is None:
             return _seal_one(args, signer, seals, options)
