@@ -59,6 +59,20 @@ install -m 0644 "$here/deb/bidseal-mime.xml" "$pkg/usr/share/mime/packages/bidse
 install -m 0644 "$here/deb/bidseal-helper.desktop" "$pkg/etc/xdg/autostart/bidseal-helper.desktop"
 # Owner root, nothing group/world-writable, whatever the build machine's umask was.
 chmod -R u+rwX,go+rX,go-w "$pkg"
+# As dh_strip/dh_fixperms would (lintian): shared objects in the data folder are not executable,
+# carry no debug symbols, and no RUNPATH into the machine a wheel was built on ($ORIGIN kept).
+# Only the packaged copy changes; the two executables are left alone (PyInstaller appends its
+# archive to them, strip would cut it off).
+log "stripping and fixing modes of the bundle's shared objects"
+while IFS= read -r -d '' so; do
+  [ "$(head -c4 "$so" | od -An -c | tr -d ' ')" = '177ELF' ] || continue
+  chmod 0644 "$so"
+  strip --strip-unneeded --remove-section=.comment --remove-section=.note "$so"
+  rpath=$(readelf -d "$so" | sed -n 's/.*(R\(UN\)\{0,1\}PATH).*\[\(.*\)\]/\2/p')
+  if [ -n "$rpath" ] && ! printf '%s' "$rpath" | grep -q ORIGIN; then
+    patchelf --remove-rpath "$so"
+  fi
+done < <(find "$pkg/opt/bidseal/_internal" -type f -name '*.so*' -print0)
 
 deps=$(sed 's/#.*//; /^[[:space:]]*$/d' "$here/deb-base-depends.txt" | paste -sd, | sed 's/,/, /g')
 if [ "$auto" = 1 ]; then

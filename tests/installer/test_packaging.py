@@ -221,6 +221,12 @@ def _stub_bundle(where: Path, names: tuple[str, ...] = ("bidseal", "bidseal-toke
 
 def test_build_deb_layout_and_control(tmp_path: Path) -> None:
     dist = _stub_bundle(tmp_path)
+    # A real shared object as PyInstaller leaves it: executable bit, symbols, a build RUNPATH.
+    so = dist / "_internal" / "app" / "token" / "lib" / "libsoftskf.so"
+    so.parent.mkdir(parents=True)
+    shutil.copy2(REPO / "native" / "softskf" / "build" / "libsoftskf.so", so)
+    subprocess.run(["patchelf", "--set-rpath", "/home/builder/.pyenv/lib", str(so)], check=True)
+    so.chmod(0o755)
     r = subprocess.run(["bash", str(LINUX / "build-deb.sh"), "--dist", str(dist), "--out", str(tmp_path / "out"),
                         "--no-auto-depends"], capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
@@ -252,6 +258,16 @@ def test_build_deb_layout_and_control(tmp_path: Path) -> None:
     assert conffiles.split() == ["/etc/xdg/autostart/bidseal-helper.desktop"]
     control_members = subprocess.run(["dpkg-deb", "-I", str(deb)], capture_output=True, text=True, check=True).stdout
     assert not re.search(r"\b(postinst|postrm|preinst|prerm)\b", control_members), control_members
+    # Shared objects are packaged like dh_strip/dh_fixperms would: 0644, stripped, no foreign RUNPATH.
+    assert re.search(r"^-rw-r--r-- root/root .* \./opt/bidseal/_internal/app/token/lib/libsoftskf\.so$", listing, re.M)
+    unpacked = tmp_path / "unpacked"
+    subprocess.run(["dpkg-deb", "-x", str(deb), str(unpacked)], check=True)
+    packaged = unpacked / "opt/bidseal/_internal/app/token/lib/libsoftskf.so"
+    sections = subprocess.run(["readelf", "-S", str(packaged)], capture_output=True, text=True, check=True).stdout
+    dynamic = subprocess.run(["readelf", "-d", str(packaged)], capture_output=True, text=True, check=True).stdout
+    assert ".symtab" not in sections and "PATH" not in dynamic, dynamic
+    assert "SKF_ConnectDev" in subprocess.run(["nm", "-D", str(packaged)], capture_output=True, text=True).stdout
+    assert "stub" in (unpacked / "opt/bidseal/bidseal").read_text()  # the executables are not touched
 
 
 def _stub_deb(tmp_path: Path) -> Path:
