@@ -10,7 +10,7 @@
 # opt-in) - sign the sample bid with the PIN from stdin - verify it against the demo root
 # (exit 0), verify a tampered copy (exit 1) - the full `bidseal demo` - the GUI opened from
 # the .desktop Exec line under Xvfb, waiting until the sealed PDF is open (title), with a
-# screenshot - apt-get remove --purge - nothing of
+# screenshot - MIME type and autostart registered - apt-get remove --purge - nothing of
 # the package left. A fresh HOME is used, so the user's files are untouched.
 set -euo pipefail
 
@@ -38,6 +38,14 @@ DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=900 install -y -q 
 trap 'DEBIAN_FRONTEND=noninteractive apt-get remove --purge -y -q bidseal >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
 
 [ "$(command -v bidseal)" = /usr/bin/bidseal ] || fail "bidseal is not /usr/bin/bidseal"
+# dpkg's triggers (shared-mime-info, desktop-file-utils) ran: the .bse type is in the MIME
+# database and the desktop entry is offered for it and for PDFs.
+grep -q 'application/x-bidseal-envelope' /usr/share/mime/globs2 || fail ".bse MIME type not in the MIME database"
+grep -q '^application/x-bidseal-envelope=.*bidseal.desktop' /usr/share/applications/mimeinfo.cache \
+  || fail "bidseal.desktop not registered for .bse"
+grep -q '^application/pdf=.*bidseal.desktop' /usr/share/applications/mimeinfo.cache || fail "bidseal.desktop not offered for PDFs"
+[ -f /etc/xdg/autostart/bidseal-helper.desktop ] || fail "autostart entry missing"
+log "MIME: *.bse -> application/x-bidseal-envelope, bidseal.desktop offered for it and PDFs; autostart entry present"
 cd "$work"
 v=$(bidseal --version); [ "$v" = "bidseal $(sed -n 's/^__version__ = "\(.*\)"/\1/p' "$root/app/__init__.py")" ] || fail "version: $v"
 log "$v from $(readlink -f /usr/bin/bidseal)"
@@ -87,5 +95,11 @@ trap 'rm -rf "$work"' EXIT
 [ ! -e /opt/bidseal ] || fail "/opt/bidseal left behind: $(find /opt/bidseal | head)"
 [ ! -e /usr/bin/bidseal ] || fail "/usr/bin/bidseal left behind"
 [ ! -e /usr/share/applications/bidseal.desktop ] || fail "desktop file left behind"
+[ ! -e /etc/xdg/autostart/bidseal-helper.desktop ] || fail "autostart entry left behind"
+[ ! -e /usr/share/mime/packages/bidseal.xml ] || fail "MIME package left behind"
+grep -q 'x-bidseal-envelope' /usr/share/mime/globs2 && fail ".bse still in the MIME database"
+grep -q 'bidseal.desktop' /usr/share/applications/mimeinfo.cache 2>/dev/null && fail "bidseal.desktop still in mimeinfo.cache"
+left=$(find /opt /usr /etc -path /proc -prune -o -name '*bidseal*' -print 2>/dev/null | grep -v "^$root" || true)
+[ -z "$left" ] || fail "left behind: $left"
 dpkg-query -W -f='${Status}' bidseal 2>/dev/null | grep -q installed && fail "dpkg still lists bidseal"
 log "PASS: installed, used from /usr/bin, removed cleanly (logs and screenshot in $out)"

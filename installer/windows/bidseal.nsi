@@ -58,6 +58,13 @@ SetCompressor /SOLID lzma
 !define APP "BidSeal"
 !define UNINST_KEY "Software\Microsoft\Windows\CurrentVersion\Uninstall\BidSeal"
 !define ENV_KEY "Environment"
+!define RUN_KEY "Software\Microsoft\Windows\CurrentVersion\Run"
+; Per-user file types (HKCU\Software\Classes): .bse envelopes open in BidSeal, and BidSeal is
+; offered under "Open with" for PDFs (never taken as the default PDF program).
+!define CLASSES "Software\Classes"
+!define PROGID_BSE "BidSeal.Envelope"
+!define PROGID_PDF "BidSeal.PDF"
+!define SHCNE_ASSOCCHANGED 0x08000000
 
 Name "BidSeal ${VERSION}"
 OutFile "${OUTFILE}"
@@ -99,6 +106,12 @@ LangString LINK_APP ${LANG_SIMPCHINESE} "BidSeal 投标签章"
 LangString LINK_APP ${LANG_ENGLISH} "BidSeal Bid Sealing"
 LangString LINK_UNINST ${LANG_SIMPCHINESE} "卸载 BidSeal"
 LangString LINK_UNINST ${LANG_ENGLISH} "Uninstall BidSeal"
+LangString NAME_AUTOSTART ${LANG_SIMPCHINESE} "登录时启动（网页投标助手）"
+LangString NAME_AUTOSTART ${LANG_ENGLISH} "Start at login (helper for bidding web pages)"
+LangString TYPE_BSE ${LANG_SIMPCHINESE} "BidSeal 投标文件加密信封"
+LangString TYPE_BSE ${LANG_ENGLISH} "BidSeal bid envelope"
+LangString TYPE_PDF ${LANG_SIMPCHINESE} "PDF 文档（BidSeal）"
+LangString TYPE_PDF ${LANG_ENGLISH} "PDF document (BidSeal)"
 
 Function .onInit
   SetShellVarContext current
@@ -128,6 +141,23 @@ Section "!$(NAME_MAIN)" SecMain
   WriteRegStr HKCU "${UNINST_KEY}" "QuietUninstallString" '"$INSTDIR\uninstall.exe" /S'
   WriteRegDWORD HKCU "${UNINST_KEY}" "NoModify" 1
   WriteRegDWORD HKCU "${UNINST_KEY}" "NoRepair" 1
+  ; .bse: BidSeal's own type; PDF: only an "Open with" entry.
+  WriteRegStr HKCU "${CLASSES}\.bse" "" "${PROGID_BSE}"
+  WriteRegStr HKCU "${CLASSES}\.bse" "Content Type" "application/x-bidseal-envelope"
+  WriteRegStr HKCU "${CLASSES}\${PROGID_BSE}" "" "$(TYPE_BSE)"
+  WriteRegStr HKCU "${CLASSES}\${PROGID_BSE}\DefaultIcon" "" "$INSTDIR\bidseal-gui.exe,0"
+  WriteRegStr HKCU "${CLASSES}\${PROGID_BSE}\shell\open\command" "" '"$INSTDIR\bidseal-gui.exe" "%1"'
+  WriteRegStr HKCU "${CLASSES}\${PROGID_PDF}" "" "$(TYPE_PDF)"
+  WriteRegStr HKCU "${CLASSES}\${PROGID_PDF}\DefaultIcon" "" "$INSTDIR\bidseal-gui.exe,0"
+  WriteRegStr HKCU "${CLASSES}\${PROGID_PDF}\shell\open\command" "" '"$INSTDIR\bidseal-gui.exe" "%1"'
+  WriteRegStr HKCU "${CLASSES}\.pdf\OpenWithProgids" "${PROGID_PDF}" ""
+  System::Call 'shell32::SHChangeNotify(i ${SHCNE_ASSOCCHANGED}, i 0, p 0, p 0)'
+SectionEnd
+
+; On by default, can be unticked here and turned off later in Task Manager > Startup apps:
+; the window hosts the localhost helper (bidseal settings set helper off turns the helper off).
+Section "$(NAME_AUTOSTART)" SecAutostart
+  WriteRegStr HKCU "${RUN_KEY}" "BidSeal" '"$INSTDIR\bidseal-gui.exe"'
 SectionEnd
 
 Section /o "$(NAME_DESKTOP)" SecDesktop
@@ -163,6 +193,16 @@ Section "Uninstall"
   StrCmp $0 "$INSTDIR\x86\bidseal-token-host.exe" 0 +3
     DeleteRegValue HKCU "${ENV_KEY}" "BIDSEAL_TOKEN_HOST"
     SendMessage ${HWND_BROADCAST} ${WM_SETTINGCHANGE} 0 "STR:Environment" /TIMEOUT=5000
+  DeleteRegValue HKCU "${RUN_KEY}" "BidSeal"
+  ; File types: remove BidSeal's ProgIDs; .bse's default only if it is still BidSeal's.
+  ; The user's PDF settings are never touched: only BidSeal's "Open with" value goes.
+  ReadRegStr $0 HKCU "${CLASSES}\.bse" ""
+  StrCmp $0 "${PROGID_BSE}" 0 +2
+    DeleteRegKey HKCU "${CLASSES}\.bse"
+  DeleteRegKey HKCU "${CLASSES}\${PROGID_BSE}"
+  DeleteRegValue HKCU "${CLASSES}\.pdf\OpenWithProgids" "${PROGID_PDF}"
+  DeleteRegKey HKCU "${CLASSES}\${PROGID_PDF}"
+  System::Call 'shell32::SHChangeNotify(i ${SHCNE_ASSOCCHANGED}, i 0, p 0, p 0)'
   DeleteRegKey HKCU "${UNINST_KEY}"
   DeleteRegKey HKCU "Software\BidSeal"
   ; The user's settings, trust roots, logs (%APPDATA%\BidSeal) and keys stay.
@@ -170,10 +210,13 @@ SectionEnd
 
 LangString DESC_MAIN ${LANG_SIMPCHINESE} "签章、验章、投标文件加密与解密，以及 UKey 服务程序。"
 LangString DESC_MAIN ${LANG_ENGLISH} "Sealing, verification, bid-file encryption and decryption, and the UKey service program."
+LangString DESC_AUTOSTART ${LANG_SIMPCHINESE} "登录 Windows 时打开 BidSeal，交易平台网页可通过本机助手使用 UKey。可在任务管理器的“启动应用”中关闭。"
+LangString DESC_AUTOSTART ${LANG_ENGLISH} "Opens BidSeal at Windows login so the hub's web pages reach the UKey through the local helper. Turn it off in Task Manager > Startup apps."
 LangString DESC_X86 ${LANG_SIMPCHINESE} "安装 32 位 UKey 服务程序，并让 BidSeal 用它加载 32 位厂商驱动。"
 LangString DESC_X86 ${LANG_ENGLISH} "Installs the 32-bit UKey service program and makes BidSeal load vendor drivers with it."
 !insertmacro MUI_FUNCTION_DESCRIPTION_BEGIN
   !insertmacro MUI_DESCRIPTION_TEXT ${SecMain} $(DESC_MAIN)
+  !insertmacro MUI_DESCRIPTION_TEXT ${SecAutostart} $(DESC_AUTOSTART)
 !ifdef X86HOST
   !insertmacro MUI_DESCRIPTION_TEXT ${SecX86} $(DESC_X86)
 !endif
