@@ -34,3 +34,38 @@ def test_demo_ses_seal_is_found_and_verifies(store: Path, pki_dir: Path, softskf
     assert summary["maker_signature"] == "valid" and "BidSeal Demo Root CA" in summary["maker"]
     assert summary["name"].endswith("投标专用章") and summary["picture_type"] == "PNG"
     assert not ident.warnings
+
+
+def test_other_files_on_the_key(store: Path, pki_dir: Path, softskf_lib: str) -> None:
+    """A vendor's SESeal under any name is found; a file named like a seal that is not one
+    gives a warning; vendor data under other names is ignored silently."""
+    from app.gm.ses import SESeal
+    from app.token.host_client import TokenHost
+    from app.token.skf_ffi import SECURE_ANYONE_ACCOUNT, SECURE_USER_ACCOUNT, USER_TYPE
+    from app.token.softkey import DEFAULT_APPLICATION
+
+    from .conftest import USER_PIN
+
+    label = "SES-OTHER"
+    make_key(store, pki_dir, label)
+    vendor_seal = (Path(__file__).parents[1] / "gm" / "ses_samples" / "UserV4.esl").read_bytes()
+    files = {"SEAL_BAD.ESL": b"\x30\x03\x02\x01\x05 not a seal", "VENDORDATA": b"\x01\x02\x03", "X1": vendor_seal}
+    host = TokenHost(softskf_lib, env={"SOFTSKF_STORE": str(store)})
+    try:
+        hdev = host.call("connect_dev", label)
+        happ = host.call("open_application", hdev, DEFAULT_APPLICATION)
+        host.call("verify_pin", happ, USER_TYPE, bytearray(USER_PIN.encode()))
+        for name, data in files.items():
+            host.call("create_file", happ, name, len(data), SECURE_ANYONE_ACCOUNT, SECURE_USER_ACCOUNT)
+            host.call("write_file_all", happ, name, data)
+        host.call("clear_secure_state", happ)
+        host.call("close", happ)
+        host.call("close", hdev)
+    finally:
+        host.close()
+    ident = find_identity(softskf_lib, label)
+    assert list(ident.ses_seals) == ["X1"] and ident.ses_seals["X1"] == SESeal.decode(vendor_seal)
+    assert ident.ses_seals["X1"].verify_maker().signed_form == "sealInfo"
+    assert ident.sign_certificate is not None and not ident.ses_seals["X1"].binds(ident.sign_certificate)
+    assert [w for w in ident.warnings if "SEAL_BAD.ESL" in w] and not [w for w in ident.warnings if "VENDORDATA" in w]
+    assert ident.summary()["ses_seals"]["X1"]["maker_signature"] == "valid"
