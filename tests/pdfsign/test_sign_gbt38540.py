@@ -167,3 +167,15 @@ def test_openssl_independently_checks_the_pdf_ses_signature(tmp_path: Path, seal
     (tmp_path / "ranges.bin").write_bytes(data[a:a + b] + data[c:c + n])
     out = openssl("dgst", "-sm3", "-r", tmp_path / "ranges.bin").stdout.split()[0]
     assert bytes.fromhex(out) == sig.data_hash
+
+
+def test_ses_is_told_from_cms_by_structure(tmp_path: Path, bid_pdf: Path, signer, seal_png, sealed: Path) -> None:
+    """An SES_Signature under adbe.pkcs7.detached (reported vendor practice) is recognised by
+    its shape; a CMS ContentInfo never is, so the CMS path is unchanged."""
+    from app.gm.ses.signature import looks_like_ses_signature
+
+    cms_pdf = tmp_path / "cms.pdf"
+    seal_pdf(bid_pdf, cms_pdf, signer, [Seal(RectPlacement(1, (300, 600, 420, 720)), seal_png)])
+    assert not looks_like_ses_signature(_contents(cms_pdf.read_bytes()))
+    assert looks_like_ses_signature(_contents(sealed.read_bytes()))
+    assert not looks_like_ses_signature(b"\x30\x80") and not looks_like_ses_signature(b"")
