@@ -7,7 +7,7 @@ build and a real .deb install are installer/linux/test-deb.sh, run by hand).
   repository), and ``bidseal demo`` runs there, from that copy alone.
 * Every ``[sys.executable, "-m", MODULE]`` the code starts is one the frozen ``bidseal``
   answers; every module that locates files through ``__file__`` is one this test knows.
-* The .desktop file passes desktop-file-validate; build-deb.sh turns a stub bundle into a
+* The .desktop files pass desktop-file-validate; build-deb.sh turns a stub bundle into a
   .deb with the right metadata and layout; the NSIS script compiles (makensis) and refuses
   an incomplete bundle.
 """
