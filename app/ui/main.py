@@ -69,7 +69,7 @@ def run(files: Sequence[str] | None = None, *, lang: str | None = None) -> int:
 
     def received(paths: list[str]) -> None:
         if paths:
-            window.open_file(paths[0])
+            window.open_any(paths[0])
         window.showNormal()
         window.raise_()
         window.activateWindow()
@@ -82,7 +82,7 @@ def run(files: Sequence[str] | None = None, *, lang: str | None = None) -> int:
 
         helper = start_helper(window)
     if files:
-        window.open_file(files[0])
+        window.open_any(files[0])
     try:
         return int(app.exec())
     finally:

@@ -1137,12 +1137,18 @@ class MainWindow(QMainWindow):
         else:
             event.ignore()
 
+    def open_any(self, path: str | os.PathLike[str]) -> None:
+        """Open what a bidder hands the window (drop, command line, file manager's "Open
+        with", a second launch): a ``.bse`` envelope opens the decrypt dialog, anything
+        else is opened as a document."""
+        if not self.bid_actions.open_dropped(path):
+            self.open_file(path)
+
     def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802
         files = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
         if files:
             event.acceptProposedAction()
-            if not self.bid_actions.open_dropped(files[0]):
-                self.open_file(files[0])
+            self.open_any(files[0])
             if len(files) > 1:
                 self.notify(tr("一次只能打开一个文件，已打开第一个。", "One file at a time: the first one was opened."))
 

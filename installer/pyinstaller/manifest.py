@@ -56,6 +56,14 @@ WINDOWS_GUI_EXECUTABLE = ("bidseal-gui", "entry_bidseal_gui.py")
 SOFTSKF_BUNDLE_DIR = "app/token/lib"
 SOFTSKF_NAMES = {"linux": "libsoftskf.so", "win32": "softskf.dll", "darwin": "libsoftskf.dylib"}
 
+#: Third-party packages that read data files of their own at run time and that
+#: PyInstaller has no hook for (the helper's consent dialog reads the Public Suffix List).
+THIRD_PARTY_DATA_PACKAGES: tuple[str, ...] = ("publicsuffixlist",)
+
+#: Packages that import their parts by name at run time (uvicorn picks its event loop and
+#: protocol modules from strings), so every submodule is bundled.
+DYNAMIC_IMPORT_PACKAGES: tuple[str, ...] = ("uvicorn",)
+
 #: Python distributions whose metadata the running app reads (the diagnostics' version
 #: list reads ``importlib.metadata``); see tests/installer for the cross-check.
 METADATA_DISTRIBUTIONS: tuple[str, ...] = (

@@ -17,6 +17,7 @@ param(
   [switch]$NoSoftskf
 )
 $ErrorActionPreference = "Stop"
+$PSNativeCommandUseErrorActionPreference = $true  # PowerShell 7.3+: a failing native command stops the build
 $Root = Resolve-Path "$PSScriptRoot\..\.."
 Set-Location $Root
 

@@ -7,7 +7,7 @@ build and a real .deb install are installer/linux/test-deb.sh, run by hand).
   repository), and ``bidseal demo`` runs there, from that copy alone.
 * Every ``[sys.executable, "-m", MODULE]`` the code starts is one the frozen ``bidseal``
   answers; every module that locates files through ``__file__`` is one this test knows.
-* The .desktop file passes desktop-file-validate; build-deb.sh turns a stub bundle into a
+* The .desktop files pass desktop-file-validate; build-deb.sh turns a stub bundle into a
   .deb with the right metadata and layout; the NSIS script compiles (makensis) and refuses
   an incomplete bundle.
 """
@@ -469,3 +469,16 @@ def test_check_bundle_sees_the_simulated_layout_complete_and_names_what_is_missi
         assert "data file resources/web/bidseal.js" in check_bundle.problems(frozen_layout.parent, "linux")
     finally:
         victim.write_bytes(data)
+
+
+def test_third_party_data_the_helper_reads_is_bundled() -> None:
+    # A frozen build without these failed at `bidseal helper serve` (FileNotFoundError for
+    # public_suffix_list.dat); uvicorn imports its loop and protocol modules by name.
+    import publicsuffixlist
+
+    data = Path(publicsuffixlist.__file__).parent / "public_suffix_list.dat"
+    assert data.is_file() and "publicsuffixlist" in manifest.THIRD_PARTY_DATA_PACKAGES
+    assert "uvicorn" in manifest.DYNAMIC_IMPORT_PACKAGES
+    spec = (Path(manifest.__file__).parent / "bidseal.spec").read_text()
+    assert "collect_data_files(package)" in spec and "manifest.THIRD_PARTY_DATA_PACKAGES" in spec
+    assert "manifest.DYNAMIC_IMPORT_PACKAGES" in spec

@@ -52,6 +52,19 @@ def test_dropped_envelope_opens_the_decrypt_dialog(qtbot: Any, window: Any, tmp_
     dialog.close()
 
 
+def test_envelope_from_the_command_line_opens_the_decrypt_dialog(qtbot: Any, window: Any, tmp_path: Path) -> None:
+    # `bidseal gui bid.bse`, a double-click on a .bse (the .deb's MIME type) or a second launch
+    _identity, cert = key_certificate(window)
+    encrypt_file(write_bid(tmp_path / "bid.pdf", 1000), tmp_path / "bid.pdf.bse", [cert])
+    window.open_any(tmp_path / "bid.pdf.bse")
+    dialog = window.bid_actions.dialog
+    assert isinstance(dialog, DecryptDialog)
+    qtbot.addWidget(dialog)
+    qtbot.waitUntil(lambda: dialog.plan is not None, timeout=20000)
+    dialog.close()
+    assert window.doc is None  # not opened as a document
+
+
 def test_diagnostics_entry(qtbot: Any, window: Any) -> None:
     window.bid_actions.act_diagnostics.trigger()
     dialog = window.bid_actions.dialog
