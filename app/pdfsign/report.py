@@ -22,7 +22,10 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from app.gm.x509 import Certificate
 
 __all__ = [
     "COVERAGE_TEXT",
@@ -228,6 +231,16 @@ class SignatureReport:
     #: the chain ends at a demo root (the virtual UKey's CA): a demo, not a real identity
     demo: bool = False
 
+
+    def describe_signer(self, cert: Certificate) -> None:
+        """Fill the signer fields from the signer's certificate (CMS and SES signatures alike)."""
+        self.signer_cn = cert.subject.common_name
+        self.unit_name = cert.unit_name
+        self.unit_code = cert.unit_code
+        self.certificate_serial = cert.serial_hex
+        self.issuer = cert.issuer.rfc4514()
+        self.certificate_not_before = cert.not_before
+        self.certificate_not_after = cert.not_after
     def add(self, reason: Reason) -> None:
         if all(r.code != reason.code for r in self.reasons):
             self.reasons.append(reason)

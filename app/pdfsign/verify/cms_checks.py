@@ -68,14 +68,7 @@ def _verify_cms(ctx: _Context, rep: SignatureReport, contents: bytes, digest: by
         rep.add(_reason("SM2_WITHOUT_Z"))
     cert = info.signer_certificate
     if cert is not None:
-        subj = cert.subject
-        rep.signer_cn = subj.common_name
-        rep.unit_name = cert.unit_name
-        rep.unit_code = cert.unit_code
-        rep.certificate_serial = cert.serial_hex
-        rep.issuer = cert.issuer.rfc4514()
-        rep.certificate_not_before = cert.not_before
-        rep.certificate_not_after = cert.not_after
+        rep.describe_signer(cert)
     return info
 
 

@@ -53,7 +53,7 @@ def _verify_ses(ctx: _Context, rep: SignatureReport, contents: bytes, digest: by
     rep.signature_algorithm = "sm2-with-sm3"
     rep.digest_algorithm = "sm3"
     rep.oid_family = f"GB/T 38540 V{sig.version}" if sig.version != 1 else "GM/T 0031 V1"
-    _describe_signer(rep, signer)
+    rep.describe_signer(signer)
     valid = True
     try:
         _, uid = sig.check_signer_signature()
@@ -87,13 +87,3 @@ def _verify_ses(ctx: _Context, rep: SignatureReport, contents: bytes, digest: by
     if not chain.trusted:
         rep.add(_reason("SES_MAKER_UNTRUSTED", maker.subject.rfc4514()))
     return SESInfo(signer, sig.signing_time, sig.seal, valid)
-
-
-def _describe_signer(rep: SignatureReport, cert: Certificate) -> None:
-    rep.signer_cn = cert.subject.common_name
-    rep.unit_name = cert.unit_name
-    rep.unit_code = cert.unit_code
-    rep.certificate_serial = cert.serial_hex
-    rep.issuer = cert.issuer.rfc4514()
-    rep.certificate_not_before = cert.not_before
-    rep.certificate_not_after = cert.not_after
