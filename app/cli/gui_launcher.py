@@ -15,12 +15,12 @@ def _qt_missing(exc: ImportError) -> int:
     return 2
 
 
-def launch_gui(files: Sequence[str] = (), *, lang: str | None = None) -> int:
+def launch_gui(files: Sequence[str] = (), *, lang: str | None = None, background: bool = False) -> int:
     try:
         from app.ui.main import run
     except ImportError as exc:
         return _qt_missing(exc)
-    return int(run(list(files), lang=lang))
+    return int(run(list(files), lang=lang, background=background))
 
 
 def self_test_gui(file: str | None, *, screenshot: str | None = None, timeout: float = 60.0,

@@ -147,9 +147,7 @@ class WindowReview(UiQuestions):
 
         ticket.widget = on_done
         self.window.open_for_review(request.pdf_path, hints, on_done, origin=request.origin, sign=True)
-        self.window.showNormal()
-        self.window.raise_()
-        self.window.activateWindow()
+        self.window.bring_to_front()
         self.opened.emit(request)
 
     def withdraw(self, ticket: Ticket) -> None:

@@ -1,9 +1,12 @@
 """The helper's tray icon: is it running, on which port, for which hubs, what was asked.
 
-Menu: the listening address (or "paused"), the allowed hubs, the last requests (origin,
-operation, result, time), "open the request log" (the audit file), and a "pause" switch
-that makes the helper answer every allowed page with ``ERR_HELPER_PAUSED`` (other
-origins keep getting their bare 403). Request notifications arrive on the helper's
+Menu: "open BidSeal" (also a click or double-click on the icon), the listening address
+(or "paused"), the allowed hubs, the last requests (origin, operation, result, time),
+"open the request log" (the audit file), a "pause" switch that makes the helper answer
+every allowed page with ``ERR_HELPER_PAUSED`` (other origins keep getting their bare 403),
+and "quit". Opening and quitting are signals (:attr:`HelperTray.open_requested`,
+:attr:`HelperTray.quit_requested`): what they do to the window is decided by
+:mod:`app.ui.tray_session`. Request notifications arrive on the helper's
 thread and are marshalled to the UI thread through a queued signal.
 """
 
@@ -33,12 +36,18 @@ def seal_icon(paused: bool = False) -> QIcon:
 
 class HelperTray(QObject):
     _request = Signal(object)
+    open_requested = Signal()
+    quit_requested = Signal()
 
     def __init__(self, server: HelperServer, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.server = server
         self.tray = QSystemTrayIcon(seal_icon(), self)
         self.menu = QMenu()
+        self.open_action = self.menu.addAction("打开 BidSeal / Open BidSeal")
+        self.open_action.triggered.connect(self.open_requested)
+        self.menu.setDefaultAction(self.open_action)
+        self.menu.addSeparator()
         self.status_action = QAction(self.menu)
         self.status_action.setEnabled(False)
         self.menu.addAction(self.status_action)
@@ -50,6 +59,10 @@ class HelperTray(QObject):
         self.pause_action = self.menu.addAction("暂停助手 / Pause the helper")
         self.pause_action.setCheckable(True)
         self.pause_action.toggled.connect(self.set_paused)
+        self.menu.addSeparator()
+        self.quit_action = self.menu.addAction("退出 / Quit")
+        self.quit_action.triggered.connect(self.quit_requested)
+        self.tray.activated.connect(self._activated)
         self.menu.aboutToShow.connect(self.refresh)
         self.tray.setContextMenu(self.menu)
         self._request.connect(self._on_request, Qt.ConnectionType.QueuedConnection)
@@ -85,6 +98,11 @@ class HelperTray(QObject):
     @staticmethod
     def describe(rec: RequestRecord) -> str:
         return f"{time.strftime('%H:%M:%S', time.localtime(rec.time))}  {rec.origin}  {rec.operation}  {rec.result}"
+
+    @Slot(QSystemTrayIcon.ActivationReason)
+    def _activated(self, reason: QSystemTrayIcon.ActivationReason) -> None:
+        if reason in (QSystemTrayIcon.ActivationReason.Trigger, QSystemTrayIcon.ActivationReason.DoubleClick):
+            self.open_requested.emit()
 
     @Slot(object)
     def _on_request(self, rec: RequestRecord) -> None:

@@ -2,7 +2,9 @@
 
 A second launch hands its file to the running window (:mod:`.single_instance`) and
 exits, so only the first one runs the localhost helper (:mod:`.helper_host`, unless the
-``helper.enabled`` setting is off). An exception that escapes a slot is a bug: it is
+``helper.enabled`` setting is off). ``bidseal gui --background`` (the autostart entry)
+starts quietly in the tray (:mod:`.tray_session`); it does nothing when a window already
+runs or the helper is turned off. An exception that escapes a slot is a bug: it is
 written to a crash log in the log folder and the bidder sees a sentence saying where,
 never a traceback.
 """
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
 
@@ -39,8 +42,42 @@ def install_excepthook(window_getter: Any) -> None:
     sys.excepthook = hook
 
 
-def run(files: Sequence[str] | None = None, *, lang: str | None = None) -> int:
-    """Open the window (or hand ``files`` to the one already open); returns the exit code."""
+@dataclass
+class Started:
+    """What :func:`start` set up; :func:`run` runs the event loop on it, tests drive it."""
+
+    app: Any
+    window: Any
+    server: Any
+    helper: Any = None
+    tray: Any = None  # the TraySession, when the helper runs
+    _closed: bool = field(default=False, repr=False)
+
+    def close(self) -> None:
+        """Stop listening for later launches, stop the helper, stop the window's work."""
+        if self._closed:
+            return
+        self._closed = True
+        self.server.close()
+        if self.helper is not None:
+            self.helper.stop()
+        self.window.shutdown()
+
+
+def start(files: Sequence[str] | None = None, *, lang: str | None = None, background: bool = False,
+          tray: bool | None = None) -> Started | None:
+    """Everything before the event loop. None when there is nothing to run here: a window
+    already runs (it took ``files``; a background start tells it nothing), or a background
+    start with the helper turned off. ``tray`` overrides whether the desktop has a system
+    tray (:func:`app.ui.tray_session.tray_available` when None)."""
+    from dataclasses import replace
+
+    from app import settings as app_settings
+
+    settings = app_settings.load()
+    if background and not settings.helper_enabled:
+        return None  # the login start is only for the helper
+
     from PySide6.QtWidgets import QApplication
 
     files = [str(f) for f in (files or [])]
@@ -48,20 +85,15 @@ def run(files: Sequence[str] | None = None, *, lang: str | None = None) -> int:
     app.setApplicationName("BidSeal")
     app.setOrganizationName("BidSeal")
 
-    from app.ui.single_instance import InstanceServer, send_to_running
+    from app.ui.single_instance import InstanceServer, instance_running, send_to_running
 
-    if send_to_running(files):
-        return 0
+    if instance_running() if background else send_to_running(files):
+        return None
     server = InstanceServer()
     server.listen()
 
-    from dataclasses import replace
-
-    from app import settings as app_settings
-    from app.ui import engine_client
     from app.ui.window import MainWindow
 
-    settings = app_settings.load()
     if lang in ("zh", "en"):  # for this run only
         settings = replace(settings, language="en" if lang == "en" else "zh_CN")
     window = MainWindow(settings)
@@ -70,12 +102,11 @@ def run(files: Sequence[str] | None = None, *, lang: str | None = None) -> int:
     def received(paths: list[str]) -> None:
         if paths:
             window.open_any(paths[0])
-        window.showNormal()
-        window.raise_()
-        window.activateWindow()
+        window.bring_to_front()
 
     server.files_received.connect(received)
-    window.show()
+    if not background:
+        window.show()
     helper = None
     if settings.helper_enabled:  # the localhost helper for the hub's web pages, beside the window
         from app.ui.helper_host import start_helper
@@ -83,11 +114,26 @@ def run(files: Sequence[str] | None = None, *, lang: str | None = None) -> int:
         helper = start_helper(window)
     if files:
         window.open_any(files[0])
+    started = Started(app, window, server, helper)
+    if helper is not None:
+        from app.ui.tray_session import TraySession
+
+        started.tray = TraySession(window, helper, background=background, tray=tray)
+    return started
+
+
+def run(files: Sequence[str] | None = None, *, lang: str | None = None, background: bool = False) -> int:
+    """Open the window (or hand ``files`` to the one already open); returns the exit code."""
+    started = start(files, lang=lang, background=background)
+    if started is None:
+        return 0
+    from app.ui import engine_client
+    from app.ui.quit_signals import quit_on_signals
+
     try:
-        return int(app.exec())
+        with quit_on_signals(started.app) as ending:
+            code = int(started.app.exec())
+        return ending.exit_code(code)
     finally:
-        server.close()
-        if helper is not None:
-            helper.stop()
-        window.shutdown()
+        started.close()
         engine_client.shutdown()

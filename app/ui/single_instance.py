@@ -4,7 +4,9 @@ window over a local socket (QLocalServer) and exits.
 The socket lives in the user's runtime folder (:func:`app.paths.runtime_dir`, private
 to the user) on Unix, and is a per-user named pipe on Windows; the server accepts
 connections from the same user only (``UserAccessOption``). Messages are one JSON
-line ``{"open": ["/abs/file.pdf"]}`` answered by ``ok``.
+line ``{"open": ["/abs/file.pdf"]}`` answered by ``ok``; any message shows the window.
+A background start (``bidseal gui --background`` at login) only asks whether a window is
+running (:func:`instance_running`: connect, send nothing), so it never pops one up.
 """
 
 from __future__ import annotations
@@ -46,6 +48,16 @@ def send_to_running(files: Sequence[str], name: str | None = None, timeout_ms: i
     return ok
 
 
+def instance_running(name: str | None = None, timeout_ms: int = 1500) -> bool:
+    """True when a BidSeal window answers on the channel; it is told nothing (not shown)."""
+    sock = QLocalSocket()
+    sock.connectToServer(name or server_name())
+    if not sock.waitForConnected(timeout_ms):
+        return False
+    sock.disconnectFromServer()
+    return True
+
+
 class InstanceServer(QObject):
     """Listens for later launches; emits ``files_received(list[str])`` on the UI thread."""
 
@@ -62,10 +74,7 @@ class InstanceServer(QObject):
     def listen(self) -> bool:
         """Serve unless another window already answers on the name (a socket file left by a
         crashed window, which nobody answers, is replaced)."""
-        probe = QLocalSocket()
-        probe.connectToServer(self.name)
-        if probe.waitForConnected(300):
-            probe.disconnectFromServer()
+        if instance_running(self.name, 300):
             return False
         QLocalServer.removeServer(self.name)
         return self.server.listen(self.name)

@@ -1153,11 +1153,22 @@ class MainWindow(QMainWindow):
                 self.notify(tr("一次只能打开一个文件，已打开第一个。", "One file at a time: the first one was opened."))
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
-        if self.flow is not None and not self.flow.done:
-            self.flow.cancel()
-        self.decline_review("window closed")
+        self.drop_pending("window closed")
         self.shutdown()
         super().closeEvent(event)
+
+    def drop_pending(self, why: str) -> None:
+        """The bidder closed the window (or put it away to the tray): a signing in progress
+        is cancelled and a web page waiting for a review gets its refusal."""
+        if self.flow is not None and not self.flow.done:
+            self.flow.cancel()
+        self.decline_review(why)
+
+    def bring_to_front(self) -> None:
+        """Show the window (also when hidden to the tray or minimized) above the others."""
+        self.showNormal()
+        self.raise_()
+        self.activateWindow()
 
     def shutdown(self) -> None:
         """Stop the monitor, the renderer and running tasks (idempotent)."""

@@ -155,9 +155,10 @@ Section "!$(NAME_MAIN)" SecMain
 SectionEnd
 
 ; On by default, can be unticked here and turned off later in Task Manager > Startup apps:
-; the window hosts the localhost helper (bidseal settings set helper off turns the helper off).
+; --background starts the localhost helper quietly in the tray, no window (nothing at all
+; when BidSeal already runs or "bidseal settings set helper off" turned the helper off).
 Section "$(NAME_AUTOSTART)" SecAutostart
-  WriteRegStr HKCU "${RUN_KEY}" "BidSeal" '"$INSTDIR\bidseal-gui.exe"'
+  WriteRegStr HKCU "${RUN_KEY}" "BidSeal" '"$INSTDIR\bidseal-gui.exe" --background'
 SectionEnd
 
 Section /o "$(NAME_DESKTOP)" SecDesktop
@@ -210,8 +211,8 @@ SectionEnd
 
 LangString DESC_MAIN ${LANG_SIMPCHINESE} "签章、验章、投标文件加密与解密，以及 UKey 服务程序。"
 LangString DESC_MAIN ${LANG_ENGLISH} "Sealing, verification, bid-file encryption and decryption, and the UKey service program."
-LangString DESC_AUTOSTART ${LANG_SIMPCHINESE} "登录 Windows 时打开 BidSeal，交易平台网页可通过本机助手使用 UKey。可在任务管理器的“启动应用”中关闭。"
-LangString DESC_AUTOSTART ${LANG_ENGLISH} "Opens BidSeal at Windows login so the hub's web pages reach the UKey through the local helper. Turn it off in Task Manager > Startup apps."
+LangString DESC_AUTOSTART ${LANG_SIMPCHINESE} "登录 Windows 时在托盘中静默启动 BidSeal 助手，交易平台网页可通过本机助手使用 UKey。可在任务管理器的“启动应用”中关闭。"
+LangString DESC_AUTOSTART ${LANG_ENGLISH} "Starts the BidSeal helper quietly in the tray at Windows login so the hub's web pages reach the UKey. Turn it off in Task Manager > Startup apps."
 LangString DESC_X86 ${LANG_SIMPCHINESE} "安装 32 位 UKey 服务程序，并让 BidSeal 用它加载 32 位厂商驱动。"
 LangString DESC_X86 ${LANG_ENGLISH} "Installs the 32-bit UKey service program and makes BidSeal load vendor drivers with it."
 !insertmacro MUI_FUNCTION_DESCRIPTION_BEGIN

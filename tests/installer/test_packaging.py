@@ -312,7 +312,7 @@ def test_bse_mime_type_and_desktop_association(tmp_path: Path) -> None:
     assert re.search(r"^application/pdf=bidseal\.desktop;$", cache, re.M), cache
 
 
-def test_autostart_entry_starts_the_window_and_can_be_turned_off() -> None:
+def test_autostart_entry_starts_the_helper_in_the_tray_and_can_be_turned_off() -> None:
     entry_path = LINUX / "deb" / "bidseal-helper.desktop"
     r = subprocess.run(["desktop-file-validate", str(entry_path)], capture_output=True, text=True, timeout=60)
     assert r.returncode == 0 and not r.stdout.strip(), r.stdout + r.stderr
@@ -320,12 +320,14 @@ def test_autostart_entry_starts_the_window_and_can_be_turned_off() -> None:
     cp.optionxform = str  # type: ignore[assignment,method-assign]
     cp.read(entry_path, encoding="utf-8")
     entry = cp["Desktop Entry"]
-    # The helper lives in the window (app/ui/main.py starts it when settings.helper_enabled).
-    assert entry["Exec"].split() == ["bidseal", "gui"] and entry["TryExec"] == "bidseal"
+    # The helper lives in the window's process; --background keeps the window in the tray
+    # (app/ui/tray_session.py) and does nothing when settings.helper_enabled is off.
+    assert entry["Exec"].split() == ["bidseal", "gui", "--background"] and entry["TryExec"] == "bidseal"
     assert entry["X-GNOME-Autostart-enabled"] == "true" and "Hidden" not in entry
     assert re.search(r"[\u4e00-\u9fff]", entry["Name[zh_CN]"])
     readme = (REPO / "installer" / "README.md").read_text(encoding="utf-8")
     assert "Hidden=true" in readme and "bidseal settings set helper off" in readme
+    assert "bidseal gui --background" in readme
 
 
 def test_build_deb_refuses_an_incomplete_bundle(tmp_path: Path) -> None:
@@ -393,6 +395,21 @@ def test_nsis_is_per_user_and_keeps_user_data() -> None:
     assert "RequestExecutionLevel user" in nsi and "$LOCALAPPDATA\\Programs\\BidSeal" in nsi
     assert not re.search(r"HKLM|\$PROGRAMFILES|RMDir /r \"\$INSTDIR\"", nsi)
     assert re.search(rf'!define VERSION "{re.escape(__version__)}"', nsi)
+
+
+def test_frozen_gui_entry_passes_its_arguments_to_bidseal_gui() -> None:
+    """bidseal-gui.exe --background (the Run value) reaches "bidseal gui --background"."""
+    entry = REPO / "installer" / "pyinstaller" / "entry_bidseal_gui.py"
+    r = subprocess.run([sys.executable, str(entry), "--help"], capture_output=True, text=True, timeout=60,
+                       cwd=REPO, env=dict(os.environ, PYTHONPATH=str(REPO)))
+    assert r.returncode == 0 and "--background" in r.stdout and "FILE.pdf" in r.stdout, r.stderr
+
+
+def test_nsis_autostart_starts_the_helper_in_the_background() -> None:
+    """The Run value starts the tray-only helper, not the window (like the Linux entry)."""
+    nsi = (WINDOWS / "bidseal.nsi").read_text(encoding="utf-8")
+    runs = re.findall(r'^\s*WriteRegStr HKCU "\$\{RUN_KEY\}" "BidSeal" \'(.*)\'$', nsi, re.M)
+    assert runs == ['"$INSTDIR\\bidseal-gui.exe" --background'], runs
 
 
 def _nsis_defines(nsi: str) -> dict[str, str]:

@@ -2,6 +2,10 @@
 
 A second "bidseal gui FILE.pdf" while the window is open hands the file to it.
 "bidseal" with no arguments on a terminal does the same as "bidseal gui".
+"bidseal gui --background" (the login autostart entry) starts quietly: the localhost helper
+runs and an icon sits in the system tray (the window opens from it; minimized when the
+desktop has no tray). It does nothing when a BidSeal window already runs or the helper is
+turned off ("bidseal settings set helper off"). With a FILE it is a normal start.
 "bidseal gui --self-test [FILE.pdf] [--screenshot PNG]" opens a window of its own (no helper,
 no hand-off), waits until the page is drawn and the signatures checked, prints JSON and quits:
 the check that an installation's window works (also with QT_QPA_PLATFORM=offscreen).
@@ -18,6 +22,8 @@ def register(subparsers: Any) -> None:
                               description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("file", nargs="?", metavar="FILE.pdf", help="要打开的 PDF / a PDF to open")
     p.add_argument("--lang", choices=("zh", "en"), default=None, help="界面语言 / window language")
+    p.add_argument("--background", action="store_true",
+                   help="登录时静默启动：只运行网页助手和托盘图标 / start quietly in the tray (autostart)")
     p.add_argument("--self-test", action="store_true",
                    help="自检：打开文件、显示并验证后退出，输出 JSON / open, draw and verify FILE, print JSON, quit")
     p.add_argument("--screenshot", metavar="PNG", help="自检时保存窗口截图 / with --self-test: save the window")
@@ -30,4 +36,5 @@ def cmd_gui(args: argparse.Namespace) -> int:
 
     if args.self_test:
         return self_test_gui(args.file, screenshot=args.screenshot, timeout=args.timeout, lang=args.lang)
-    return launch_gui([args.file] if args.file else [], lang=args.lang)
+    return launch_gui([args.file] if args.file else [], lang=args.lang,
+                      background=args.background and not args.file)
