@@ -253,3 +253,22 @@ def test_bidseal_gui_background_end_to_end(tmp_path: Path) -> None:
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+def test_a_page_is_asked_for_consent_while_the_window_stays_in_the_tray(qtbot: Any, launch: Any, ukey: Any) -> None:
+    """The point of the login start: a hub's page reaches the bidder with the window hidden.
+    The consent dialog shows on its own; declining it leaves the window hidden."""
+    import concurrent.futures
+
+    started = launch(background=True, tray=True)
+    host, window = started.helper, started.window
+    url = f"http://127.0.0.1:{host.server.port}/v1/login"
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        pending = pool.submit(lambda: httpx.post(url, headers=HEADERS, json={"nonce": "N" * 44}, timeout=60))
+        qtbot.waitUntil(lambda: host.consent.current is not None and host.consent.current.isVisible(), timeout=20000)
+        assert not window.isVisible()
+        host.consent.current.cancel_button.click()
+        qtbot.waitUntil(pending.done, timeout=20000)
+    r = pending.result()
+    assert r.status_code == 403 and r.json()["error"]["code"] == "ERR_USER_CANCELLED"
+    assert not window.isVisible() and host.state == "running"
