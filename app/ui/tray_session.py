@@ -54,7 +54,7 @@ class TraySession(QObject):
         self._wired: Any = None
         if self.hide_on_close:
             # a dialog closing while the window is hidden must not end the application
-            QApplication.instance().setQuitOnLastWindowClosed(False)
+            QApplication.setQuitOnLastWindowClosed(False)
         host.state_changed.connect(self._helper_state)
         window.installEventFilter(self)
         self._helper_state(host.state)
