@@ -60,5 +60,7 @@ def test_workflow_runs_the_suite_and_deselects_only_existing_tests() -> None:
         path, name = node.split("::")
         source = (REPO / path).read_text(encoding="utf-8")
         assert re.search(rf"^def {re.escape(name)}\(", source, re.M), node
+    # The .deb install test (root, apt, useradd) is Linux-only; it is the only marked one.
+    assert '-m "not system"' in run
     # The suite itself is not left out wholesale.
     assert "--ignore=tests/installer" not in run and "--ignore=tests/envelope" not in run
