@@ -53,6 +53,7 @@ def test_workflow_builds_the_bundle_and_the_installer_with_build_ps1() -> None:
     assert "-TokenHostOnly" in (REPO / "installer" / "windows" / "build.ps1").read_text(encoding="utf-8")
     demo = _step(job, "Run the demo from the bundle")["run"]
     assert re.search(r"dist\\bidseal\\bidseal\.exe demo ", demo)
+    assert re.search(r"dist\\bidseal\\bidseal\.exe gui \S+bid-sealed\.pdf\" --self-test", demo)
     lifecycle = _step(job, "Install silently, use, uninstall, check nothing is left")["run"]
     for needle in ("/S", "uninstall.exe", r"CurrentVersion\Run", r"Classes\.bse", "left behind"):
         assert needle in lifecycle, needle
