@@ -12,7 +12,7 @@ never a traceback.
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
@@ -65,11 +65,11 @@ class Started:
 
 
 def start(files: Sequence[str] | None = None, *, lang: str | None = None, background: bool = False,
-          tray: bool | None = None) -> Started | None:
+          tray: bool | Callable[[], bool] | None = None) -> Started | None:
     """Everything before the event loop. None when there is nothing to run here: a window
     already runs (it took ``files``; a background start tells it nothing), or a background
-    start with the helper turned off. ``tray`` overrides whether the desktop has a system
-    tray (:func:`app.ui.tray_session.tray_available` when None)."""
+    start with the helper turned off. ``tray``: whether the desktop has a system tray, or a
+    probe for it (:func:`app.ui.tray_session.tray_available` when None)."""
     from dataclasses import replace
 
     from app import settings as app_settings

@@ -13,7 +13,8 @@
 # with the PIN from stdin - verify it against the demo root (exit 0), verify a tampered copy
 # (exit 1) - the full `bidseal demo` - the GUI started from the desktop entry's Exec line with
 # --self-test (offscreen, and under Xvfb when xvfb-run is there): the sealed bid drawn and its
-# signatures verified, a screenshot. Then: no process of that user is left running and it wrote
+# signatures verified, a screenshot - the autostart entry's Exec line (`bidseal gui --background`):
+# the helper answers a hub page, SIGTERM ends it. Then: no process of that user is left running and it wrote
 # nothing outside its home; apt-get remove --purge; nothing of the package is left; the user
 # is deleted. Logs, JSON answers and screenshots are copied to $BIDSEAL_TEST_OUT
 # (build/test-deb).
@@ -139,6 +140,41 @@ gui_check offscreen as_user env QT_QPA_PLATFORM=offscreen
 if command -v xvfb-run >/dev/null; then
   gui_check xvfb as_user xvfb-run -a -s "-screen 0 1280x800x24"
 fi
+
+# The login start, as the autostart entry runs it (its Exec line: the helper quietly, no window;
+# offscreen has no system tray, so the window exists minimized): the helper answers an allowlisted
+# hub page, a second login start exits at once, SIGTERM (logout) ends it and stops the helper.
+read -r -a autostart <<<"$(sed -n 's/^Exec=//p' /etc/xdg/autostart/bidseal-helper.desktop)"
+[ "${autostart[*]}" = "bidseal gui --background" ] || fail "autostart Exec line: ${autostart[*]}"
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+as_user mkdir -p "$home/.config/BidSeal"
+printf '{"hubs": [{"origin": "https://hub.example.cn", "name": "test"}], "ports": [%s]}\n' "$port" \
+  | as_user tee "$home/.config/BidSeal/helper.json" >/dev/null
+helper_status() {  # the HTTP status the helper gives the hub's page, 0 when nobody answers
+  python3 - "$port" <<'PY'
+import sys, urllib.error, urllib.request
+req = urllib.request.Request(f"http://127.0.0.1:{sys.argv[1]}/v1/status", data=b"{}", method="POST", headers={
+    "Origin": "https://hub.example.cn", "BidSeal-Protocol": "1", "Content-Type": "application/json"})
+try:
+    print(urllib.request.urlopen(req, timeout=5).status)
+except urllib.error.HTTPError as e:
+    print(e.code)
+except OSError:
+    print(0)
+PY
+}
+as_user env QT_QPA_PLATFORM=offscreen "${autostart[@]}" >"$out/autostart.log" 2>&1 &
+login_start=$!
+for _ in $(seq 1 300); do [ "$(helper_status)" = 200 ] && break; kill -0 $login_start 2>/dev/null || break; sleep 0.2; done
+[ "$(helper_status)" = 200 ] || { cat "$out/autostart.log" >&2; fail "the login start's helper does not answer on $port"; }
+as_user env QT_QPA_PLATFORM=offscreen "${autostart[@]}" >>"$out/autostart.log" 2>&1 || fail "a second login start"
+bidseal_pid=$(pgrep -u "$user" -f -- "gui --background" | head -1)
+[ -n "$bidseal_pid" ] || fail "the login start is gone after a second one"
+kill -TERM "$bidseal_pid"
+set +e; wait $login_start; rc=$?; set -e
+[ $rc = 143 ] || { cat "$out/autostart.log" >&2; fail "the login start after SIGTERM: exit $rc (want 143)"; }
+[ "$(helper_status)" = 0 ] || fail "the helper still answers after SIGTERM"
+log "login start (${autostart[*]}): helper answered on $port, a second start exited 0, SIGTERM -> exit 143, helper gone"
 
 # Everything the user started has ended, and it wrote nothing outside its home.
 sleep 1

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import QApplication, QSystemTrayIcon
 
 from app import paths
 from app import settings as app_settings
+from app.ui import tray_session
 from app.ui.main import Started, run, start
 from app.ui.tray_session import HIDDEN_NOTICE, tray_available
 from app.ui.window import MainWindow
@@ -144,17 +145,38 @@ def test_a_normal_start_still_quits_on_close(qtbot: Any, launch: Any) -> None:
 
 
 @pytest.mark.parametrize("tray", [False, None])
-def test_without_a_system_tray_the_window_starts_minimized(qtbot: Any, launch: Any, tray: bool | None) -> None:
+def test_without_a_system_tray_the_window_starts_minimized(qtbot: Any, launch: Any, tray: bool | None,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(tray_session, "TRAY_WAIT_MS", 800)
     if tray is None:  # what this display says; offscreen (and a bare Xvfb) has no tray
         assert not tray_available()
+    began = time.monotonic()
     started = launch(background=True, tray=tray)
     window, host = started.window, started.helper
-    assert window.isVisible() and window.isMinimized()
+    qtbot.waitUntil(window.isVisible, timeout=5000)
+    waited = time.monotonic() - began
+    assert window.isMinimized() and not started.tray.hide_on_close
+    if tray is None:  # the tray was waited for first (a panel starting after BidSeal at login)
+        assert waited >= 0.8
     assert status(host.server.port) == 200
     port = host.server.port
     window.close()  # no tray to hide in: closing quits as usual
     qtbot.waitUntil(lambda: host.state == "stopped", timeout=10000)
     assert status(port) is None
+
+
+def test_a_tray_that_appears_after_the_login_start_is_used(qtbot: Any, launch: Any) -> None:
+    answers = iter([False, False, False])
+    started = launch(background=True, tray=lambda: next(answers, True))
+    window, session = started.window, started.tray
+    assert not session.has_tray
+    qtbot.waitUntil(lambda: session.has_tray, timeout=10000)
+    assert session.hide_on_close and not window.isVisible()
+    session.open_window()
+    qtbot.waitUntil(window.isVisible, timeout=5000)
+    window.close()
+    qtbot.waitUntil(lambda: not window.isVisible(), timeout=5000)
+    assert started.helper.state == "running" and status(started.helper.server.port) == 200
 
 
 def test_a_helper_that_cannot_start_shows_the_window(qtbot: Any, launch: Any, helper_config: Path) -> None:
