@@ -18,8 +18,23 @@ from __future__ import annotations
 from app.update.check import DEFAULT_TIMEOUT, UpdateCheck, check_for_update, verify_manifest
 from app.update.download import download_package
 from app.update.errors import PackageMismatch, UpdateError, UpdateRefused, UpdateUnreachable
-from app.update.manifest import FORMAT, PRODUCT, Manifest, Package, build_manifest, current_platform, parse_manifest
-from app.update.signature import key_id, load_keys, shipped_keys, shipped_keys_dir, sign_manifest, signed_by
+from app.update.manifest import (
+    FORMAT,
+    PRODUCT,
+    Manifest,
+    Package,
+    build_manifest,
+    current_platform,
+    parse_manifest,
+)
+from app.update.signature import (
+    key_id,
+    load_keys,
+    shipped_keys,
+    shipped_keys_dir,
+    sign_manifest,
+    signed_by,
+)
 
 
 def check_at_start(timeout: float = DEFAULT_TIMEOUT) -> UpdateCheck:

@@ -33,7 +33,14 @@ from app import __version__
 from app.gm.sm2 import PublicKey
 from app.update.errors import UpdateError, UpdateRefused
 from app.update.fetch import fetch_bytes
-from app.update.manifest import PRODUCT, Manifest, Package, current_platform, parse_manifest, parse_version
+from app.update.manifest import (
+    PRODUCT,
+    Manifest,
+    Package,
+    current_platform,
+    parse_manifest,
+    parse_version,
+)
 from app.update.signature import MAX_SIGNATURE, key_id, signed_by
 from app.update.urls import check_url, signature_url
 
