@@ -15,7 +15,13 @@ Qt-free engine code: ``bidseal update`` and the window's start-up notice
 
 from __future__ import annotations
 
-from app.update.check import DEFAULT_TIMEOUT, UpdateCheck, check_for_update, verify_manifest
+from app.update.check import (
+    DEFAULT_TIMEOUT,
+    UpdateCheck,
+    check_at_start,
+    check_for_update,
+    verify_manifest,
+)
 from app.update.download import download_package
 from app.update.errors import PackageMismatch, UpdateError, UpdateRefused, UpdateUnreachable
 from app.update.manifest import (
@@ -35,17 +41,6 @@ from app.update.signature import (
     sign_manifest,
     signed_by,
 )
-
-
-def check_at_start(timeout: float = DEFAULT_TIMEOUT) -> UpdateCheck:
-    """The start-up check: the URL and switch from the settings, the shipped keys only."""
-    from app import settings
-
-    s = settings.load()
-    if not s.update_enabled:
-        return UpdateCheck("disabled", "switched-off", "已关闭更新检查。", "Update checks are switched off.")
-    return check_for_update(s.update_url, keys=shipped_keys(), timeout=timeout)
-
 
 __all__ = [
     "DEFAULT_TIMEOUT", "FORMAT", "PRODUCT", "Manifest", "Package", "PackageMismatch", "UpdateCheck", "UpdateError",

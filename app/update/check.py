@@ -29,7 +29,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from app import __version__
+from app import __version__, settings
+from app.gm.errors import GMError
 from app.gm.sm2 import PublicKey
 from app.update.errors import UpdateError, UpdateRefused
 from app.update.fetch import fetch_bytes
@@ -41,7 +42,7 @@ from app.update.manifest import (
     parse_manifest,
     parse_version,
 )
-from app.update.signature import MAX_SIGNATURE, key_id, signed_by
+from app.update.signature import MAX_SIGNATURE, key_id, shipped_keys, signed_by
 from app.update.urls import check_url, signature_url
 
 log = logging.getLogger("bidseal.update")
@@ -156,3 +157,18 @@ def check_for_update(url: str | None, *, keys: Sequence[PublicKey], current: str
     level = logging.INFO if result.status in ("offered", "up-to-date") else logging.WARNING
     log.log(level, "update check %s: %s [%s] %s", url, result.status, result.reason or "-", result.en)
     return result
+
+
+def check_at_start(timeout: float = DEFAULT_TIMEOUT) -> UpdateCheck:
+    """The start-up check: the URL and switch from the settings, the shipped release keys
+    only (never a key a user or a web page added). Never raises."""
+    s = settings.load()
+    if not s.update_enabled:
+        log.debug("update check: switched off in the settings")
+        return UpdateCheck("disabled", "switched-off", "已关闭更新检查。", "Update checks are switched off.")
+    try:
+        keys = shipped_keys()
+    except (OSError, GMError) as exc:  # a damaged installation: no key, nothing can verify
+        log.warning("update check: the shipped release keys cannot be read (%s)", type(exc).__name__)
+        keys = []
+    return check_for_update(s.update_url, keys=keys, timeout=timeout)
