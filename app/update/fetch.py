@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import requests
+import urllib3
 
 from app import __version__
 from app.cancel import Cancel, OperationCancelled, is_cancelled
@@ -31,7 +32,7 @@ USER_AGENT = f"BidSeal/{__version__} (update check)"
 def _unreachable(url: str, exc: BaseException | None = None, status: int | None = None) -> UpdateUnreachable:
     if status is not None:
         why_zh, why_en, reason = f"服务器返回 HTTP {status}", f"the server answered HTTP {status}", "http-status"
-    elif isinstance(exc, requests.Timeout | TimeoutError):
+    elif isinstance(exc, requests.Timeout | TimeoutError | urllib3.exceptions.TimeoutError):
         why_zh, why_en, reason = "服务器未及时响应", "the server did not answer in time", "timeout"
     else:
         why_zh, why_en, reason = "无法连接服务器", "the server cannot be reached", "network"
@@ -74,6 +75,17 @@ def too_large(url: str, limit: int) -> UpdateRefused:
                          f"The server sent more than {limit} bytes; ignored ({url}).", url=url, limit=limit)
 
 
+def _chunks(resp: requests.Response) -> Iterator[bytes]:
+    """What has arrived, as soon as it arrives (``read1``): a body dripping in a byte at a
+    time must come back to the caller between bytes, or no deadline could be checked."""
+    raw = resp.raw
+    if not hasattr(raw, "read1"):  # urllib3 < 2.3
+        yield from resp.iter_content(CHUNK)
+        return
+    while chunk := raw.read1(CHUNK):
+        yield chunk
+
+
 def iter_body(resp: requests.Response, url: str, *, limit: int, deadline: float | None = None,
               cancel: Cancel | None = None) -> Iterator[bytes]:
     """The body of ``resp`` in chunks, refusing more than ``limit`` bytes (also when the
@@ -84,7 +96,7 @@ def iter_body(resp: requests.Response, url: str, *, limit: int, deadline: float 
         raise too_large(url, limit)
     got = 0
     try:
-        for chunk in resp.iter_content(CHUNK):
+        for chunk in _chunks(resp):
             if is_cancelled(cancel):
                 raise OperationCancelled()
             got += len(chunk)
@@ -93,7 +105,7 @@ def iter_body(resp: requests.Response, url: str, *, limit: int, deadline: float 
             if deadline is not None and time.monotonic() > deadline:
                 raise _unreachable(url, TimeoutError())
             yield chunk
-    except requests.RequestException as exc:
+    except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
         raise _unreachable(url, exc) from None
 
 

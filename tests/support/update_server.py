@@ -26,7 +26,7 @@ from app.update import Package, build_manifest, current_platform, sign_manifest
 @dataclass
 class Route:
     body: bytes = b""
-    #: ok | hang | endless | truncate | redirect
+    #: ok | hang | endless | drip | truncate | redirect
     mode: str = "ok"
     status: int = 200
     location: str = ""
@@ -71,6 +71,18 @@ def _handler(state: UpdateServer) -> type[BaseHTTPRequestHandler]:
                 self.end_headers()
                 return
             self.send_response(route.status)
+            if route.mode == "drip":  # a byte at a time, never slow enough for a read timeout
+                self.send_header("Content-Length", str(len(route.body)))
+                self.end_headers()
+                for b in route.body:
+                    if state.stop.wait(0.1):
+                        return
+                    try:
+                        self.wfile.write(bytes([b]))
+                        self.wfile.flush()
+                    except OSError:
+                        return
+                return
             if route.mode == "endless":  # no length, never stops on its own
                 self.send_header("Connection", "close")
                 self.end_headers()

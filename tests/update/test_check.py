@@ -145,6 +145,15 @@ def test_hanging_server_times_out(channel: Channel, caplog) -> None:
     refused(result, "timeout", caplog, status="unreachable")
 
 
+def test_slow_drip_is_cut_off_by_the_overall_deadline(channel: Channel, caplog) -> None:
+    channel.publish(channel.manifest())
+    channel.server.routes[channel.path].mode = "drip"  # 10 bytes/s: each read is quick, the whole is not
+    start = time.monotonic()
+    result = check(channel, timeout=0.5)
+    assert time.monotonic() - start < 4
+    refused(result, "timeout", caplog, status="unreachable")
+
+
 def test_http_to_a_remote_host_is_not_fetched(channel: Channel, caplog) -> None:
     result = check(channel, "http://updates.example.cn/stable.json")
     refused(result, "insecure-url", caplog)

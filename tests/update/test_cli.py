@@ -76,6 +76,14 @@ def test_settings_refuse_a_plain_http_remote_url(capsys) -> None:
     assert settings.load().update_enabled is False
 
 
+def test_update_settings_live_in_their_own_section(channel: Channel) -> None:
+    settings.update(update_url=channel.url, update_enabled=False)
+    data = json.loads(settings.settings_file().read_text(encoding="utf-8"))
+    assert data["update"] == {"url": channel.url, "enabled": False}
+    settings.update(update_enabled=True)  # a switch at its default is not written
+    assert json.loads(settings.settings_file().read_text(encoding="utf-8"))["update"] == {"url": channel.url}
+
+
 def test_bad_trust_key_file(tmp_path: Path, capsys) -> None:
     bad = tmp_path / "bad.pem"
     bad.write_text("not a key")
