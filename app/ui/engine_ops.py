@@ -140,7 +140,11 @@ def op_open(ctx: Any, path: str) -> DocInfo:
     if doc.page_count < 1:
         DOCS.forget(str(p))
         raise PdfOpenError("该 PDF 没有页面。", "The PDF has no pages.", file=name)
-    pages = tuple(_page_info(page_geometry(doc, i)) for i in range(min(FIRST_PAGES, doc.page_count)))
+    try:
+        pages = _geometry(doc, 0, min(FIRST_PAGES, doc.page_count))
+    except PdfOpenError:
+        DOCS.forget(str(p))
+        raise
     return DocInfo(path=str(p), size=size, page_count=doc.page_count, pages=pages, refusal=refusal)
 
 
@@ -148,8 +152,19 @@ def op_geometry(ctx: Any, path: str, start: int = 0, count: int = GEOMETRY_CHUNK
     """The sizes of pages ``start`` .. ``start + count - 1`` (asked in chunks, so page
     renders in the same process get their turn in between)."""
     doc = DOCS.get(path)
-    stop = min(start + count, doc.page_count)
-    return tuple(_page_info(page_geometry(doc, i)) for i in range(start, stop))
+    return _geometry(doc, start, min(start + count, doc.page_count))
+
+
+def _geometry(doc: Any, start: int, stop: int) -> tuple[PageInfo, ...]:
+    """Page sizes; a page tree MuPDF cannot follow (a truncated or damaged file whose
+    repaired cross-reference points nowhere) is a damaged PDF, not an internal error."""
+    try:
+        return tuple(_page_info(page_geometry(doc, i)) for i in range(start, stop))
+    except (ValueError, RuntimeError) as exc:  # pymupdf: "bad xref", "cannot find object"
+        raise PdfOpenError(
+            "该 PDF 已损坏或不完整（可能被截断），无法显示。请向文件来源重新索取或重新导出 PDF。",
+            "The PDF is damaged or incomplete (it may have been truncated) and cannot be shown. "
+            "Get the file again from its source, or export it again.", reason=str(exc)) from exc
 
 
 def op_render(ctx: Any, path: str, page: int, scale: float) -> tuple[int, int, int, bytes]:
