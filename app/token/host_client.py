@@ -19,7 +19,9 @@ How the host is started (:func:`host_command`): ``BIDSEAL_TOKEN_HOST`` / config
 ``token.host`` (an executable); a configured interpreter (``python=``,
 ``BIDSEAL_TOKEN_HOST_PYTHON`` or config ``token.host_python``: on Windows a 32-bit
 Python can host a 32-bit vendor DLL for a 64-bit BidSeal) with ``-m
-app.token.host``; in a frozen application the ``bidseal-token-host`` executable
+app.token.host``; for a library of the other bitness, the host the installer put in
+``x86/`` (32-bit) beside the executable (:func:`other_bitness_host`), so a 32-bit vendor DLL
+and a 64-bit one work side by side; in a frozen application the ``bidseal-token-host`` executable
 next to it; in an installed one the ``bidseal-token-host`` console script; from a
 source tree ``python -m app.token.host`` with the tree on ``PYTHONPATH``.
 """
@@ -49,7 +51,7 @@ from app.token.errors import (
     TokenTimeout,
     error_from_wire,
 )
-from app.token.skf_ffi import probe_library
+from app.token.skf_ffi import host_bits, probe_library, read_binary_info
 
 DEFAULT_TIMEOUT = 30.0
 START_TIMEOUT = 30.0
@@ -102,12 +104,42 @@ def installed_host() -> Path | None:
     return None
 
 
-def host_command(python: str | None = None) -> tuple[list[str], dict[str, str], bool]:
+#: Where an installation keeps the token host of the other bitness, by the library's bits.
+OTHER_BITNESS_DIRS = {32: "x86"}
+
+
+def other_bitness_host(library: str | os.PathLike[str], dirs: list[Path] | None = None) -> Path | None:
+    """The installed token host that can load ``library`` when this process cannot.
+
+    A Windows bidder may hold keys from two CAs, one with a 64-bit SKF DLL and one that
+    ships only a 32-bit DLL. The installer's optional component puts a 32-bit
+    ``bidseal-token-host`` in ``x86\\`` beside ``bidseal.exe``; the library's own header
+    decides which host starts, per library, so neither key is given up for the other.
+    ``None`` when the library fits this process, cannot be read, or no such host is installed
+    (then :func:`probe_library` gives the bidder the bitness sentence)."""
+    try:
+        info = read_binary_info(Path(library))
+    except OSError:
+        return None
+    if info is None or not info.bits or info.bits == host_bits() or info.bits not in OTHER_BITNESS_DIRS:
+        return None
+    if dirs is None:
+        dirs = [Path(sys.executable).resolve().parent, Path(sys.executable).parent]
+    for d in dirs:
+        exe = d / OTHER_BITNESS_DIRS[info.bits] / _script_name()
+        if exe.is_file():
+            return exe
+    return None
+
+
+def host_command(python: str | None = None, library: str | os.PathLike[str] | None = None,
+                 ) -> tuple[list[str], dict[str, str], bool]:
     """``(argv prefix, extra environment, runs in this interpreter)`` to start a host.
 
     The third value tells whether the host is this same interpreter build, so the
     caller may check a library's bitness before spawning (another interpreter judges
-    for itself)."""
+    for itself). With ``library``, a host of the library's bitness installed beside this
+    one is chosen when this process could not load it (:func:`other_bitness_host`)."""
     explicit = os.environ.get("BIDSEAL_TOKEN_HOST")
     if not explicit:
         from app.token.registry import load_config
@@ -117,6 +149,10 @@ def host_command(python: str | None = None) -> tuple[list[str], dict[str, str], 
     if explicit:
         return [explicit], {}, False
     python = python or host_python()
+    if not python and library is not None:
+        other = other_bitness_host(library)
+        if other is not None:
+            return [str(other)], {}, False
     if python and Path(python).resolve() != Path(sys.executable).resolve():
         return [python, "-m", "app.token.host"], _source_path_env(), False
     if getattr(sys, "frozen", False):
@@ -198,7 +234,7 @@ class TokenHost:
             if self.alive and self.hello is not None:
                 return self.hello
             self._kill()
-            argv, extra_env, same_interpreter = host_command(self.python)
+            argv, extra_env, same_interpreter = host_command(self.python, self.library)
             if same_interpreter:
                 probe_library(self.library)  # fail fast: missing file, wrong bitness, not a binary
             elif not Path(self.library).exists():

@@ -185,11 +185,12 @@ def probe_library(path: str | os.PathLike[str]) -> BinaryInfo:
     if info.bits and info.bits != mine:
         raise LibraryWrongBitness(
             f"UKey 驱动库 {p.name} 是 {info.bits} 位的，而当前 UKey 服务进程是 {mine} 位的，无法加载。"
-            f"请向 CA 索取 {mine} 位驱动，或配置 {info.bits} 位的 Python（BIDSEAL_TOKEN_HOST_PYTHON）运行 UKey 服务进程。",
+            f"请向 CA 索取 {mine} 位驱动；在 Windows 上也可重新运行 BidSeal 安装程序，勾选“32 位 UKey 驱动支持”。",
             f"The UKey driver {p.name} is {info.bits}-bit but the token host process is {mine}-bit, so it cannot be "
-            f"loaded. Get the {mine}-bit driver from your CA, or configure a {info.bits}-bit Python "
-            "(BIDSEAL_TOKEN_HOST_PYTHON) for the token host.",
+            f"loaded. Get the {mine}-bit driver from your CA; on Windows you can also run the BidSeal installer "
+            "again and select \"32-bit UKey driver support\".",
             library=str(p), library_bits=info.bits, host_bits=mine, format=info.format, machine=info.machine,
+            other_host="x86\\bidseal-token-host.exe beside bidseal.exe, or BIDSEAL_TOKEN_HOST_PYTHON",
         )
     return info
 

@@ -19,11 +19,7 @@ req=build/pyinstaller/requirements.txt
 
 mkdir -p build/pyinstaller
 # Runtime dependencies exactly as pyproject.toml lists them, plus the packaging tool.
-"$py" - >"$req.new" <<'PY'
-import tomllib
-project = tomllib.load(open("pyproject.toml", "rb"))["project"]
-print("\n".join(project["dependencies"]))
-PY
+"$py" installer/pyinstaller/manifest.py requirements >"$req.new"
 cat installer/pyinstaller/requirements.txt >>"$req.new"
 mv "$req.new" "$req"
 

@@ -52,6 +52,14 @@ EXECUTABLES: dict[str, str] = {
 }
 WINDOWS_GUI_EXECUTABLE = ("bidseal-gui", "entry_bidseal_gui.py")
 
+#: What the token host never imports (its PyInstaller analysis excludes these modules), and
+#: the distributions that bring them, which the 32-bit host's build venv leaves out: Qt has
+#: no 32-bit Windows wheels. tests/installer/test_token_host_alone.py runs the host with
+#: these modules unimportable.
+TOKEN_HOST_EXCLUDED_MODULES: tuple[str, ...] = ("PySide6", "shiboken6", "pymupdf", "fitz", "sqlalchemy",
+                                                 "uvicorn", "starlette")
+TOKEN_HOST_SKIPPED_DISTRIBUTIONS: tuple[str, ...] = ("PySide6-Essentials", "pymupdf")
+
 #: Where the virtual UKey library goes inside the bundle (app.token.registry.softskf_path's
 #: "shipped" location). It is only ever used when enabled on purpose.
 SOFTSKF_BUNDLE_DIR = "app/token/lib"
@@ -113,3 +121,22 @@ def datas(root: Path = ROOT) -> list[tuple[str, str]]:
 def bundle_relpaths(root: Path = ROOT) -> set[str]:
     """Relative paths (posix) the data files get inside the bundle's data folder."""
     return {(Path(dest) / Path(src).name).as_posix() for src, dest in datas(root)}
+
+
+def runtime_requirements(root: Path = ROOT, *, token_host_only: bool = False) -> list[str]:
+    """The build venv's requirements: pyproject's runtime ``dependencies`` (never the dev
+    extra), for the token host alone without :data:`TOKEN_HOST_SKIPPED_DISTRIBUTIONS`."""
+    import re
+    import tomllib
+
+    deps = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["project"]["dependencies"]
+    skip = {d.lower() for d in TOKEN_HOST_SKIPPED_DISTRIBUTIONS} if token_host_only else set()
+    return [d for d in deps if re.split(r"[<>=!~;\s\[]", d, maxsplit=1)[0].lower() not in skip]
+
+
+if __name__ == "__main__":  # build.sh / build.ps1: python manifest.py requirements [--token-host-only]
+    import sys
+
+    if sys.argv[1:2] != ["requirements"]:
+        raise SystemExit("usage: manifest.py requirements [--token-host-only]")
+    print("\n".join(runtime_requirements(token_host_only="--token-host-only" in sys.argv[2:])))

@@ -168,10 +168,8 @@ SectionEnd
 Section /o "$(NAME_X86)" SecX86
   SetOutPath "$INSTDIR\x86"
   File /r "${X86HOST}\*.*"
-  ; The documented switch (app/token/host_client.py host_command): every SKF library then
-  ; runs in this 32-bit host. Per user; the uninstaller removes it.
-  WriteRegExpandStr HKCU "${ENV_KEY}" "BIDSEAL_TOKEN_HOST" "$INSTDIR\x86\bidseal-token-host.exe"
-  SendMessage ${HWND_BROADCAST} ${WM_SETTINGCHANGE} 0 "STR:Environment" /TIMEOUT=5000
+  ; Nothing to configure: the token layer starts this host for a 32-bit SKF DLL only
+  ; (app/token/host_client.py other_bitness_host), 64-bit DLLs keep the 64-bit host.
 SectionEnd
 !endif
 

@@ -21,11 +21,14 @@ $PSNativeCommandUseErrorActionPreference = $true  # PowerShell 7.3+: a failing n
 $Root = Resolve-Path "$PSScriptRoot\..\.."
 Set-Location $Root
 
-function New-BuildVenv([string]$py, [string]$dir) {
+function New-BuildVenv([string]$py, [string]$dir, [switch]$TokenHostOnly) {
   if (-not (Test-Path "$dir\Scripts\python.exe")) { Invoke-Expression "$py -m venv $dir" }
   & "$dir\Scripts\python.exe" -m pip install -q --upgrade pip
-  # Runtime dependencies exactly as pyproject.toml lists them, plus PyInstaller.
-  & "$dir\Scripts\python.exe" -c "import tomllib;print('\n'.join(tomllib.load(open('pyproject.toml','rb'))['project']['dependencies']))" |
+  # Runtime dependencies exactly as pyproject.toml lists them, plus PyInstaller; for the token
+  # host alone, without what it never imports (manifest.TOKEN_HOST_SKIPPED_DISTRIBUTIONS: Qt
+  # has no 32-bit wheels).
+  $only = if ($TokenHostOnly) { @("--token-host-only") } else { @() }
+  & "$dir\Scripts\python.exe" installer\pyinstaller\manifest.py requirements @only |
     Out-File -Encoding ascii "$dir\requirements.txt"
   & "$dir\Scripts\python.exe" -m pip install -q -r "$dir\requirements.txt" -r installer\pyinstaller\requirements.txt
 }
@@ -49,7 +52,7 @@ Copy-Item $Libcrypto dist\bidseal\libcrypto-3-x64.dll  # beside bidseal.exe (SM2
 # 3. Optional 32-bit token host for 32-bit vendor SKF DLLs.
 $nsisArgs = @("/DDIST=$Root\dist\bidseal", "/DLIBCRYPTO=$Libcrypto")
 if ($Python32) {
-  New-BuildVenv $Python32 "build\pyinstaller\venv-win32"
+  New-BuildVenv $Python32 "build\pyinstaller\venv-win32" -TokenHostOnly
   $env:BIDSEAL_PYI_ONLY = "token-host"
   & build\pyinstaller\venv-win32\Scripts\python.exe -m PyInstaller --noconfirm --clean `
     --distpath dist\x86 --workpath build\pyinstaller\work-win32 installer\pyinstaller\bidseal.spec

@@ -36,6 +36,11 @@ def test_workflow_runs_on_windows_with_python_311() -> None:
     setup = _step(job, "Set up Python 3.11")
     assert setup["uses"].startswith("actions/setup-python@") and setup["with"]["python-version"] == "3.11"
     assert _step(job, "Check out")["uses"].startswith("actions/checkout@")
+    # The 32-bit interpreter for the x86 token host, set up before the 64-bit one (PATH order).
+    names = [s.get("name") for s in job["steps"]]
+    py32 = _step(job, "Set up 32-bit Python 3.11 for the x86 token host")
+    assert py32["with"]["architecture"] == "x86" and py32["id"] == "py32"
+    assert names.index(py32["name"]) < names.index("Set up Python 3.11") and setup["with"]["architecture"] == "x64"
 
 
 def test_workflow_builds_the_bundle_and_the_installer_with_build_ps1() -> None:
@@ -44,8 +49,11 @@ def test_workflow_builds_the_bundle_and_the_installer_with_build_ps1() -> None:
     build = _step(job, "Build the PyInstaller bundle and the NSIS installer")["run"]
     assert "./installer/windows/build.ps1" in build and (REPO / "installer" / "windows" / "build.ps1").is_file()
     assert "-Libcrypto" in build and "libcrypto-3-x64.dll" in build
+    assert "-Python32 \"${{ steps.py32.outputs.python-path }}\"" in build
+    assert "-TokenHostOnly" in (REPO / "installer" / "windows" / "build.ps1").read_text(encoding="utf-8")
     demo = _step(job, "Run the demo from the bundle")["run"]
     assert re.search(r"dist\\bidseal\\bidseal\.exe demo ", demo)
+    assert re.search(r"dist\\bidseal\\bidseal\.exe gui \S+bid-sealed\.pdf\" --self-test", demo)
     lifecycle = _step(job, "Install silently, use, uninstall, check nothing is left")["run"]
     for needle in ("/S", "uninstall.exe", r"CurrentVersion\Run", r"Classes\.bse", "left behind"):
         assert needle in lifecycle, needle
@@ -60,5 +68,7 @@ def test_workflow_runs_the_suite_and_deselects_only_existing_tests() -> None:
         path, name = node.split("::")
         source = (REPO / path).read_text(encoding="utf-8")
         assert re.search(rf"^def {re.escape(name)}\(", source, re.M), node
+    # The .deb install test (root, apt, useradd) is Linux-only; it is the only marked one.
+    assert '-m "not system"' in run
     # The suite itself is not left out wholesale.
     assert "--ignore=tests/installer" not in run and "--ignore=tests/envelope" not in run
