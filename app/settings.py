@@ -17,7 +17,10 @@ What lives where:
   keyring secret (:func:`set_secret`), never in the file;
 * ``diagnostics``: ``time_server`` (NTP host for the clock check);
 * ``helper``: ``enabled`` (``false`` keeps the desktop app from running the localhost
-  helper for the hub's web pages; written only when off).
+  helper for the hub's web pages; written only when off);
+* ``update``: ``url`` of the signed update manifest a deployment publishes (empty: no
+  update check at all) and ``enabled`` (``false`` stops the check at start; written
+  only when off). See ``resources/docs/update-manifest.md``.
 
 Trust roots live in the trust store (:mod:`app.trust`) and allowed hub origins in the
 helper's own configuration (:mod:`app.helper.config`); the settings dialog edits each
@@ -76,6 +79,10 @@ class Settings:
     time_server: str | None = None
     #: Run the localhost helper inside the desktop app (``bidseal gui``).
     helper_enabled: bool = True
+    #: The signed update manifest's URL (https); None = updates are never checked.
+    update_url: str | None = None
+    #: Check ``update_url`` when the desktop app starts.
+    update_enabled: bool = True
     #: Problems met while loading (unreadable file, invalid values replaced by defaults).
     problems: tuple[str, ...] = field(default=(), compare=False)
 
@@ -106,6 +113,12 @@ class Settings:
         if not isinstance(self.helper_enabled, bool):
             raise _invalid("helper_enabled", "“运行网页助手”只能是开或关（true / false）。",
                            "“Run the web helper” must be on or off (true / false).")
+        if not isinstance(self.update_enabled, bool):
+            raise _invalid("update_enabled", "“检查更新”只能是开或关（true / false）。",
+                           "“Check for updates” must be on or off (true / false).")
+        if self.update_url is not None and not _update_url_ok(self.update_url):
+            raise _invalid("update_url", "更新清单地址必须是 https:// 网址（仅本机测试可用 http://127.0.0.1）。",
+                           "The update manifest address must be an https:// URL (http only for 127.0.0.1 tests).")
         for lib in self.skf_libraries:
             if not lib or "\0" in lib:
                 raise _invalid("skf_libraries", "SKF 驱动库路径无效。", "Invalid SKF library path.")
@@ -118,6 +131,16 @@ class Settings:
         name = pattern.format(stem=src_p.stem, name=src_p.name, suffix=src_p.suffix)
         folder = Path(self.output_folder) if self.output_folder else src_p.parent
         return folder / name
+
+
+def _update_url_ok(text: str) -> bool:
+    """https, or http to this computer (app.update.urls applies the same rule when fetching)."""
+    try:
+        url = urlsplit(text)
+        host = url.hostname
+    except ValueError:
+        return False
+    return bool(host) and (url.scheme == "https" or (url.scheme == "http" and host in ("127.0.0.1", "::1", "localhost")))
 
 
 def _invalid(name: str, zh: str, en: str) -> SettingsError:
@@ -139,6 +162,8 @@ _LAYOUT: dict[str, tuple[str, str]] = {
     "tsa_username": ("timestamp", "username"),
     "time_server": ("diagnostics", "time_server"),
     "helper_enabled": ("helper", "enabled"),
+    "update_url": ("update", "url"),
+    "update_enabled": ("update", "enabled"),
 }
 
 

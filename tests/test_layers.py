@@ -23,6 +23,7 @@ ALLOWED = {
     "demo": {"gm", "trust"},  # the demo CA (app/demo/pki.py): above the pure algorithms, below everything else
     "authtoken": {"gm", "trust"},  # login tokens: the helper makes them, any hub verifies them
     "recovery": {"gm", "trust"},  # the offline recovery key: SM2 + scrypt, no device
+    "update": {"gm"},  # the signed update manifest: SM2/SM3 + requests, no device, no Qt
     "token": {"gm", "trust", "demo"},  # softkey provisioning issues the virtual key's certificates from the demo CA
     "pdfsign": {"gm", "trust", "token"},
     "envelope": {"gm", "trust", "token"},
@@ -30,9 +31,9 @@ ALLOWED = {
     "hub": {"gm", "trust", "demo", "authtoken", "token", "pdfsign", "envelope"},
     "diagnostics": {"gm", "token", "pdfsign", "envelope", "helper", "trust"},  # checks every layer below
     "cli": {"gm", "trust", "demo", "authtoken", "token", "pdfsign", "envelope", "helper", "hub", "ui", "recovery",
-            "diagnostics"},  # bare `bidseal` opens the GUI
+            "diagnostics", "update"},  # bare `bidseal` opens the GUI
     "ui": {"gm", "trust", "demo", "authtoken", "token", "pdfsign", "envelope", "helper", "hub", "cli", "recovery",
-           "diagnostics"},
+           "diagnostics", "update"},
 }
 
 

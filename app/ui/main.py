@@ -112,6 +112,7 @@ def start(files: Sequence[str] | None = None, *, lang: str | None = None, backgr
         from app.ui.helper_host import start_helper
 
         helper = start_helper(window)
+    __import__("app.ui.update_notice", fromlist=["start_update_check"]).start_update_check(window)
     if files:
         window.open_any(files[0])
     started = Started(app, window, server, helper)

@@ -28,6 +28,7 @@ RESOURCES: tuple[str, ...] = (
     "resources/web",                     # hub page templates (app.hub.server.pages), bidseal.js SDK
     "resources/api",                     # OpenAPI documents of the helper and the hub
     "resources/docs",                    # user and integrator documentation
+    "resources/update",                  # trusted release keys (app.update.signature.shipped_keys_dir)
     "resources/samples/bid-sample.pdf",  # `bidseal demo` input (app.cli.commands.demo.SAMPLE)
 )
 

@@ -47,6 +47,7 @@ FILE_LOOKUPS = {
     "app.token.host_client": "PYTHONPATH for `python -m app.token.host` from a source tree",
     "app.cli.commands.demo": "resources/samples/bid-sample.pdf",
     "app.trust.store": "resources/trust (sys._MEIPASS when frozen)",
+    "app.update.signature": "resources/update/keys (sys._MEIPASS when frozen)",
 }
 
 
@@ -125,7 +126,8 @@ def test_resources_shipped_and_developer_files_left_out() -> None:
     rel = manifest.bundle_relpaths()
     for must in ("resources/web/bidseal.js", "resources/web/hub/login.html", "resources/trust/README.md",
                  "resources/samples/bid-sample.pdf", "resources/docs/helper.md",
-                 "resources/api/helper-openapi.json"):
+                 "resources/api/helper-openapi.json", "resources/update/keys/release-2026-1.pem",
+                 "resources/docs/update-manifest.md"):
         assert must in rel, must
     assert not any(p.startswith(("resources/screenshots", "resources/testvectors")) or p.endswith(".py")
                    for p in rel), sorted(p for p in rel if p.endswith(".py"))
@@ -155,7 +157,9 @@ from app.trust.store import shipped_dir
 from app.hub.server import pages
 from app.cli.commands import demo
 from app.token import registry, skf_ffi
-print(json.dumps({"trust": str(shipped_dir()), "templates": str(pages.TEMPLATES), "sample": str(demo.SAMPLE),
+from app.update import shipped_keys, shipped_keys_dir
+assert shipped_keys(), "no release key in the bundle"
+print(json.dumps({"trust": str(shipped_dir()), "update_keys": str(shipped_keys_dir()), "templates": str(pages.TEMPLATES), "sample": str(demo.SAMPLE),
                   "cdef": str(skf_ffi.header_path()), "softskf": str(registry.softskf_path()),
                   "app": __import__("app").__file__}))
 '''

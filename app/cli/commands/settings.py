@@ -25,11 +25,11 @@ KEYS = {
     "language": "language", "tsa-url": "tsa_url", "tsa-username": "tsa_username",
     "output-folder": "output_folder", "sealed-name": "sealed_name", "envelope-name": "envelope_name",
     "decrypted-name": "decrypted_name", "recovery-file": "recovery_file", "time-server": "time_server",
-    "helper": "helper_enabled",
+    "helper": "helper_enabled", "update-url": "update_url", "update-check": "update_enabled",
 }
 
 #: On/off settings and the words that turn them on or off.
-_SWITCHES = {"helper_enabled"}
+_SWITCHES = {"helper_enabled", "update_enabled"}
 _ON, _OFF = {"on", "true", "yes", "1", "开"}, {"off", "false", "no", "0", "关"}
 
 
