@@ -188,10 +188,10 @@ class PrivateKey:
             if params.native is not None and params.chosen.dotted != CURVE_OID:
                 raise GMError("私钥不在 SM2 曲线上。", "The private key is not on the SM2 curve.")
             d = int(ec["private_key"].native)
+            embedded = ec["public_key"].native  # parsed lazily: a damaged one raises here
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise GMError("SM2 私钥格式错误（DER 无法解析）。", "Malformed SM2 private key (bad DER).") from exc
         key = cls.from_int(d)
-        embedded = ec["public_key"].native
         if embedded and PublicKey.from_bytes(bytes(embedded)) != key.public_key:
             raise GMError("私钥与其中携带的公钥不匹配。", "The private key does not match its embedded public key.")
         return key
