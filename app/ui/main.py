@@ -112,7 +112,9 @@ def start(files: Sequence[str] | None = None, *, lang: str | None = None, backgr
         from app.ui.helper_host import start_helper
 
         helper = start_helper(window)
-    __import__("app.ui.update_notice", fromlist=["start_update_check"]).start_update_check(window)
+    from app.ui.update_notice import start_update_check
+
+    start_update_check(window)  # off the UI thread; says something only when an update is offered
     if files:
         window.open_any(files[0])
     started = Started(app, window, server, helper)

@@ -46,8 +46,25 @@ def start_update_check(window: Any, *, url: str | None = None, keys: Sequence[Pu
     def done(result: UpdateCheck) -> None:
         window.update_check = result
         if result.offered:
-            window.notify(notice_text(result))
+            text = notice_text(result)
+            window.notify(text)
+            if not window.isVisible():  # a login start in the tray: nobody sees the status bar
+                show_in_tray(window, text)
 
     handle: TaskHandle = window.runner.submit(run, name="update-check", on_result=done,
                                               on_error=lambda exc: None)  # a bug is crash-logged by the runner
     return handle
+
+
+def show_in_tray(window: Any, text: str) -> bool:
+    """A balloon from the helper's tray icon (a hidden window is in the tray only once the
+    helper runs); whether there was an icon to say it. Without a system tray Qt drops it."""
+    from PySide6.QtWidgets import QSystemTrayIcon
+
+    tray = getattr(getattr(window, "helper_host", None), "tray", None)
+    icon = getattr(tray, "tray", None)
+    if icon is None:
+        return False
+    icon.showMessage("BidSeal", text, QSystemTrayIcon.MessageIcon.Information, 15000)
+    window.last_tray_message = text
+    return True

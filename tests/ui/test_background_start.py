@@ -31,6 +31,7 @@ from app.ui import tray_session
 from app.ui.main import Started, run, start
 from app.ui.tray_session import HIDDEN_NOTICE, tray_available
 from app.ui.window import MainWindow
+from tests.support.update_server import channel, update_server  # noqa: F401 - fixtures
 from tests.ui.conftest import make_bid
 
 HUB = "https://hub.example.cn"
@@ -294,3 +295,18 @@ def test_a_page_is_asked_for_consent_while_the_window_stays_in_the_tray(qtbot: A
     r = pending.result()
     assert r.status_code == 403 and r.json()["error"]["code"] == "ERR_USER_CANCELLED"
     assert not window.isVisible() and host.state == "running"
+
+
+def test_an_update_offered_at_a_login_start_is_said_in_the_tray(qtbot: Any, launch: Any, channel: Any) -> None:
+    """The status bar of a hidden window reaches nobody: the tray icon says it instead."""
+    from app.ui.update_notice import start_update_check
+
+    started = launch(background=True, tray=True)
+    window = started.window
+    assert not window.isVisible() and started.helper.tray is not None
+    channel.publish(channel.manifest(page="https://updates.example.cn/bidseal/"))
+    start_update_check(window, url=channel.url, keys=[channel.key.public_key], timeout=2)
+    qtbot.waitUntil(lambda: getattr(window, "last_tray_message", None) is not None, timeout=10000)
+    assert "BidSeal 9.0.0" in window.last_tray_message and "https://updates.example.cn/bidseal/" in window.last_tray_message
+    assert window.last_notice == window.last_tray_message  # the status bar has it too, for when it opens
+

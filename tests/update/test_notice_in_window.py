@@ -40,6 +40,7 @@ def test_offered_update_is_noticed(qtbot: Any, window: Any, channel: Channel) ->
     shown = window.statusBar().currentMessage()
     assert "BidSeal 9.0.0" in shown and "https://updates.example.cn/bidseal/" in shown
     assert shown == window.last_notice
+    assert getattr(window, "last_tray_message", None) is None  # a visible window needs no balloon
 
 
 def test_hanging_server_shows_nothing_and_the_window_stays_responsive(qtbot: Any, window: Any,
