@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import time
 from pathlib import Path
 
 import pymupdf
@@ -128,6 +129,11 @@ def test_sign_pdf_seals_exactly_the_upload(helper: Running, pki: DemoPKI, tmp_pa
     assert report.signatures and all(s.status.name == "VALID" for s in report.signatures), report
     (req,) = helper.review.requests
     assert req.hints.keyword == "投标人（盖章）" and req.page_count == pymupdf.open(pdf).page_count
+    # The spool file goes in the request's `finally`, just after the last byte of the answer
+    # was sent: give the server's event loop its turn before looking.
+    deadline = time.monotonic() + 5
+    while req.pdf_path.exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
     assert not req.pdf_path.exists()  # the spool file is gone
 
 

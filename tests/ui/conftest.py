@@ -27,6 +27,7 @@ from app.token.softkey import (
     init_softkey,
 )
 from tests.support import softkey as virtual_ukey
+from tests.support.update_server import channel, update_server  # noqa: F401 - fixtures (test_background_start)
 
 softskf_lib = virtual_ukey.softskf_lib
 store = virtual_ukey.store

@@ -31,7 +31,6 @@ from app.ui import tray_session
 from app.ui.main import Started, run, start
 from app.ui.tray_session import HIDDEN_NOTICE, tray_available
 from app.ui.window import MainWindow
-from tests.support.update_server import channel, update_server  # noqa: F401 - fixtures
 from tests.ui.conftest import make_bid
 
 HUB = "https://hub.example.cn"
