@@ -35,6 +35,7 @@ def run_self_test(file: str | None = None, *, screenshot: str | None = None, tim
     from dataclasses import replace
 
     from PySide6.QtCore import QTimer
+    from PySide6.QtGui import QGuiApplication
     from PySide6.QtWidgets import QApplication
 
     path = Path(file) if file else sample_pdf()
@@ -55,7 +56,7 @@ def run_self_test(file: str | None = None, *, screenshot: str | None = None, tim
         settings = replace(settings, language="en" if lang == "en" else "zh_CN")
     window = MainWindow(settings)
     result: dict[str, Any] = {"ok": False, "step": "start", "file": str(path),
-                              "qt_platform": app.platformName(), "frozen": bool(getattr(sys, "frozen", False))}
+                              "qt_platform": QGuiApplication.platformName(), "frozen": bool(getattr(sys, "frozen", False))}
 
     def elapsed() -> float:
         return round(time.monotonic() - started, 3)
