@@ -553,10 +553,14 @@ class MainWindow(QMainWindow):
             self.open_file(path)
 
     def open_file(self, path: str | os.PathLike[str], *, verification: VerificationView | None = None,
-                  keep_review: bool = False) -> TaskHandle:
+                  keep_review: bool = False, then: Any = None, or_else: Any = None) -> TaskHandle:
         """Open ``path`` (the engine checks it: missing, empty, not a PDF, password...).
 
-        The current document stays if the new one cannot be opened."""
+        The current document stays if the new one cannot be opened. ``then(info)`` /
+        ``or_else(exc)`` run after the window took the result. They are wired before the task
+        starts: the worker emits its signal from its own thread, so a slot connected to the
+        returned handle afterwards can miss a fast open (a hub's keyword hint was lost that
+        way under load)."""
         path = str(path)
         if self.review is not None and not keep_review and Path(path) != self.review.copy:
             self.decline_review("opened another file")
@@ -566,8 +570,17 @@ class MainWindow(QMainWindow):
         def run(ctx: TaskContext) -> Any:
             return self.renderer.call("open", {"path": path})
 
-        handle = self.runner.submit(run, name="open", on_result=lambda info: self._opened(info, verification),
-                                    on_error=lambda exc: self._open_failed(exc, path))
+        def opened(info: DocInfo) -> None:
+            self._opened(info, verification)
+            if then is not None:
+                then(info)
+
+        def failed(exc: BidSealError) -> None:
+            self._open_failed(exc, path)
+            if or_else is not None:
+                or_else(exc)
+
+        handle = self.runner.submit(run, name="open", on_result=opened, on_error=failed)
         self._open_task = handle
         return handle
 
@@ -1006,7 +1019,6 @@ class MainWindow(QMainWindow):
             self._update_banner()
             review.finish(output, None)
         view = result.get("verification")
-        handle = self.open_file(output, verification=view)
 
         def select_new(_info: Any) -> None:
             fields = set(result.get("fields") or [])
@@ -1015,7 +1027,7 @@ class MainWindow(QMainWindow):
                 if rows:
                     self.sig_panel.select(rows[0])
 
-        handle.signals.finished.connect(select_new)
+        self.open_file(output, verification=view, then=select_new)
 
     # -- review requests from the localhost helper --------------------------------------------------------------
     def open_for_review(self, pdf_path: str | os.PathLike[str], hints: Mapping[str, Any] | ReviewHints | None = None,
@@ -1047,9 +1059,8 @@ class MainWindow(QMainWindow):
 
         def ready(session: ReviewSession) -> None:
             self.review = session
-            handle = self.open_file(session.copy, keep_review=True)
-            handle.signals.finished.connect(lambda _info: self._apply_hints(session))
-            handle.signals.failed.connect(lambda exc: self._review_failed(session, exc))
+            self.open_file(session.copy, keep_review=True, then=lambda _info: self._apply_hints(session),
+                           or_else=lambda exc: self._review_failed(session, exc))
             self.raise_()
             self.activateWindow()
 

@@ -100,15 +100,16 @@ class SearchBar(QWidget):
         def failed(exc: BidSealError) -> None:
             self.label.setText(error_text(exc))
 
-        handle = self.runner.submit(run, name="search", on_partial=partial, on_result=done, on_error=failed)
-        self.running = handle
-
-        def clear() -> None:
+        def clear() -> None:  # queued to this thread, so `handle` is bound by the time it runs
             if self.running is handle:
                 self.running = None
                 self._show_count()
 
-        handle.signals.done.connect(clear)
+        # on_done is wired before the task starts (a slot connected to the handle afterwards
+        # could miss a search that ends at once: the worker emits from its own thread).
+        handle = self.runner.submit(run, name="search", on_partial=partial, on_result=done, on_error=failed,
+                                    on_done=clear)
+        self.running = handle
         self._show_count()
         return handle
 
