@@ -90,11 +90,17 @@ def _script_name() -> str:
     return HOST_SCRIPT + (".exe" if sys.platform == "win32" else "")
 
 
+def _beside_executable() -> list[Path]:
+    """The running executable's folder, through its symlink and as named (``/usr/bin/bidseal``
+    → ``/opt/bidseal``; a venv's ``bin`` whose ``python`` links elsewhere)."""
+    return [Path(sys.executable).resolve().parent, Path(sys.executable).parent]
+
+
 def installed_host() -> Path | None:
     """The ``bidseal-token-host`` executable of this installation, if there is one:
     next to the running executable (a frozen app, a venv's ``bin``/``Scripts``) or in
     the interpreter's scripts folder."""
-    dirs = [Path(sys.executable).resolve().parent, Path(sys.executable).parent]
+    dirs = _beside_executable()
     with suppress(KeyError, OSError):
         dirs.append(Path(sysconfig.get_path("scripts")))
     for d in dirs:
@@ -123,9 +129,7 @@ def other_bitness_host(library: str | os.PathLike[str], dirs: list[Path] | None 
         return None
     if info is None or not info.bits or info.bits == host_bits() or info.bits not in OTHER_BITNESS_DIRS:
         return None
-    if dirs is None:
-        dirs = [Path(sys.executable).resolve().parent, Path(sys.executable).parent]
-    for d in dirs:
+    for d in dirs if dirs is not None else _beside_executable():
         exe = d / OTHER_BITNESS_DIRS[info.bits] / _script_name()
         if exe.is_file():
             return exe
@@ -156,7 +160,7 @@ def host_command(python: str | None = None, library: str | os.PathLike[str] | No
     if python and Path(python).resolve() != Path(sys.executable).resolve():
         return [python, "-m", "app.token.host"], _source_path_env(), False
     if getattr(sys, "frozen", False):
-        exes = [Path(sys.executable).parent / _script_name(), Path(sys.executable).resolve().parent / _script_name()]
+        exes = [d / _script_name() for d in reversed(_beside_executable())]
         exe = next((e for e in exes if e.is_file()), None)
         if exe is None:
             raise LibraryMissing(

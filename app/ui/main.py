@@ -64,26 +64,39 @@ class Started:
         self.window.shutdown()
 
 
+def qt_application() -> Any:
+    """The process's QApplication, named so Qt's settings and dialogs say "BidSeal"."""
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("BidSeal")
+    app.setOrganizationName("BidSeal")
+    return app
+
+
+def with_language(settings: Any, lang: str | None) -> Any:
+    """``settings`` with ``--lang zh|en`` applied for this run only (nothing is saved)."""
+    from dataclasses import replace
+
+    if lang in ("zh", "en"):
+        return replace(settings, language="en" if lang == "en" else "zh_CN")
+    return settings
+
+
 def start(files: Sequence[str] | None = None, *, lang: str | None = None, background: bool = False,
           tray: bool | Callable[[], bool] | None = None) -> Started | None:
     """Everything before the event loop. None when there is nothing to run here: a window
     already runs (it took ``files``; a background start tells it nothing), or a background
     start with the helper turned off. ``tray``: whether the desktop has a system tray, or a
     probe for it (:func:`app.ui.tray_session.tray_available` when None)."""
-    from dataclasses import replace
-
     from app import settings as app_settings
 
     settings = app_settings.load()
     if background and not settings.helper_enabled:
         return None  # the login start is only for the helper
 
-    from PySide6.QtWidgets import QApplication
-
     files = [str(f) for f in (files or [])]
-    app = QApplication.instance() or QApplication(sys.argv[:1])
-    app.setApplicationName("BidSeal")
-    app.setOrganizationName("BidSeal")
+    app = qt_application()
 
     from app.ui.single_instance import InstanceServer, instance_running, send_to_running
 
@@ -94,9 +107,7 @@ def start(files: Sequence[str] | None = None, *, lang: str | None = None, backgr
 
     from app.ui.window import MainWindow
 
-    if lang in ("zh", "en"):  # for this run only
-        settings = replace(settings, language="en" if lang == "en" else "zh_CN")
-    window = MainWindow(settings)
+    window = MainWindow(with_language(settings, lang))
     install_excepthook(lambda: window)
 
     def received(paths: list[str]) -> None:

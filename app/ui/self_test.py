@@ -32,29 +32,23 @@ def sample_pdf() -> Path:
 def run_self_test(file: str | None = None, *, screenshot: str | None = None, timeout: float = 60.0,
                   lang: str | None = None) -> int:
     """Open ``file`` (default: the sample bid) in a fresh window; see the module docstring."""
-    from dataclasses import replace
-
     from PySide6.QtCore import QTimer
     from PySide6.QtGui import QGuiApplication
-    from PySide6.QtWidgets import QApplication
+
+    from app.ui.main import qt_application, with_language
 
     path = Path(file) if file else sample_pdf()
     if not path.is_file():
         _print({"ok": False, "step": "file", "error": f"no such file: {path}"})
         return 2
     started = time.monotonic()
-    app = QApplication.instance() or QApplication(sys.argv[:1])
-    app.setApplicationName("BidSeal")
-    app.setOrganizationName("BidSeal")
+    app = qt_application()
 
     from app import settings as app_settings
     from app.ui import engine_client
     from app.ui.window import MainWindow
 
-    settings = app_settings.load()
-    if lang in ("zh", "en"):
-        settings = replace(settings, language="en" if lang == "en" else "zh_CN")
-    window = MainWindow(settings)
+    window = MainWindow(with_language(app_settings.load(), lang))
     result: dict[str, Any] = {"ok": False, "step": "start", "file": str(path),
                               "qt_platform": QGuiApplication.platformName(), "frozen": bool(getattr(sys, "frozen", False))}
 
